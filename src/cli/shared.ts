@@ -1,0 +1,52 @@
+/**
+ * What the command-line tools share: where settle runs, which secret signs,
+ * and posting a signed event.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { DEVELOPMENT_WEBHOOK_SECRET } from '../config.js';
+import { signPayload } from '../stripe/replay.js';
+
+export const FIXTURE_DIRECTORY = fileURLToPath(
+  new URL('../../test/fixtures/stripe/', import.meta.url),
+);
+
+export function settleUrl(): string {
+  return process.env.SETTLE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+}
+
+/** The first configured secret: the one settle checks first. */
+export function signingSecret(): string {
+  const configured = process.env.STRIPE_WEBHOOK_SECRET?.split(',')[0]?.trim();
+  return configured || DEVELOPMENT_WEBHOOK_SECRET;
+}
+
+/** A fixture by file name (in the project's copy) or by path. */
+export async function loadFixture(nameOrPath: string): Promise<Record<string, unknown>> {
+  const file = nameOrPath.includes('/') ? nameOrPath : path.join(FIXTURE_DIRECTORY, nameOrPath);
+  return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+}
+
+export interface PostedEvent {
+  status: number;
+  body: string;
+}
+
+export async function postSignedEvent(
+  baseUrl: string,
+  event: Record<string, unknown>,
+  secret: string,
+): Promise<PostedEvent> {
+  const payload = JSON.stringify(event);
+  const response = await fetch(`${baseUrl}/webhooks/stripe`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Stripe-Signature': signPayload(payload, secret),
+    },
+    body: payload,
+  });
+  return { status: response.status, body: await response.text() };
+}

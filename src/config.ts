@@ -1,0 +1,192 @@
+/**
+ * settle's configuration, read once from the environment at start-up.
+ *
+ * Every variable is checked here, and a bad one stops the start with a
+ * message that names it. The result is frozen: nothing else reads
+ * `process.env`.
+ */
+import { ConfigError } from './errors.js';
+
+export type Environment = 'development' | 'test' | 'production';
+
+export interface Config {
+  readonly environment: Environment;
+  readonly host: string;
+  /** 0 asks the operating system for a free port (tests do). */
+  readonly port: number;
+  /** Undefined in development and tests: settle starts an embedded PostgreSQL. */
+  readonly databaseUrl: string | undefined;
+  /** One or more signing secrets; an event verified by any of them is accepted. */
+  readonly stripeWebhookSecrets: readonly string[];
+  readonly usesDevelopmentWebhookSecret: boolean;
+  readonly webhookBodyLimitBytes: number;
+  readonly streamTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly reconnectDelayMs: number;
+  readonly listenerCheckIntervalMs: number;
+  readonly logLevel: string;
+  /** Where the embedded PostgreSQL keeps its files; undefined picks a default. */
+  readonly embeddedDataDir: string | undefined;
+}
+
+/**
+ * The webhook signing secret used when none is configured outside production.
+ * It is public (it is in this file), so it only ever signs development events.
+ */
+export const DEVELOPMENT_WEBHOOK_SECRET = 'whsec_settle_development_only_not_a_secret';
+
+const ONE_MIB = 1024 * 1024;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const environment = readEnvironment(env);
+  const isProduction = environment === 'production';
+
+  const databaseUrl = readOptional(env, 'DATABASE_URL');
+  if (databaseUrl === undefined && isProduction) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'is required in production (the embedded PostgreSQL is for development and tests)',
+    );
+  }
+  if (databaseUrl !== undefined) {
+    checkDatabaseUrl(databaseUrl);
+  }
+
+  const secrets = readWebhookSecrets(env, isProduction);
+
+  return Object.freeze({
+    environment,
+    host: readOptional(env, 'HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
+    port: readInteger(env, 'PORT', 3000, { min: 0, max: 65535 }),
+    databaseUrl,
+    stripeWebhookSecrets: Object.freeze(secrets.values),
+    usesDevelopmentWebhookSecret: secrets.isDevelopmentDefault,
+    webhookBodyLimitBytes: readInteger(env, 'WEBHOOK_BODY_LIMIT_BYTES', ONE_MIB, {
+      min: 1024,
+      max: 64 * ONE_MIB,
+    }),
+    streamTimeoutMs: readInteger(env, 'STREAM_TIMEOUT_MS', 60_000, {
+      min: 1,
+      max: 3_600_000,
+    }),
+    heartbeatIntervalMs: readInteger(env, 'HEARTBEAT_INTERVAL_MS', 15_000, {
+      min: 10,
+      max: 300_000,
+    }),
+    reconnectDelayMs: readInteger(env, 'RECONNECT_DELAY_MS', 3_000, {
+      min: 0,
+      max: 600_000,
+    }),
+    listenerCheckIntervalMs: readInteger(env, 'LISTENER_CHECK_INTERVAL_MS', 30_000, {
+      min: 100,
+      max: 3_600_000,
+    }),
+    logLevel: readLogLevel(env),
+    embeddedDataDir: readOptional(env, 'EMBEDDED_PG_DATA_DIR'),
+  });
+}
+
+function readEnvironment(env: NodeJS.ProcessEnv): Environment {
+  const value = readOptional(env, 'NODE_ENV') ?? 'development';
+  if (value !== 'development' && value !== 'test' && value !== 'production') {
+    throw new ConfigError(
+      'NODE_ENV',
+      `must be development, test or production, got "${value}"`,
+    );
+  }
+  return value;
+}
+
+function readWebhookSecrets(
+  env: NodeJS.ProcessEnv,
+  isProduction: boolean,
+): { values: string[]; isDevelopmentDefault: boolean } {
+  const raw = readOptional(env, 'STRIPE_WEBHOOK_SECRET');
+  if (raw === undefined) {
+    if (isProduction) {
+      throw new ConfigError(
+        'STRIPE_WEBHOOK_SECRET',
+        'is required in production (the endpoint signing secret, whsec_...)',
+      );
+    }
+    return { values: [DEVELOPMENT_WEBHOOK_SECRET], isDevelopmentDefault: true };
+  }
+
+  const values = raw
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter((secret) => secret !== '');
+  if (values.length === 0) {
+    throw new ConfigError('STRIPE_WEBHOOK_SECRET', 'holds no secret');
+  }
+  // Checked everywhere, not only in production: an API key pasted here by
+  // mistake would make every webhook fail verification, silently.
+  for (const [index, secret] of values.entries()) {
+    if (!/^whsec_[A-Za-z0-9_]+$/.test(secret)) {
+      throw new ConfigError(
+        'STRIPE_WEBHOOK_SECRET',
+        `secret #${index + 1} does not look like a webhook signing secret ` +
+          `(expected whsec_..., got ${describeSecretShape(secret)})`,
+      );
+    }
+  }
+  return { values, isDevelopmentDefault: false };
+}
+
+/** Says what was pasted without repeating it: secrets never reach a log. */
+function describeSecretShape(secret: string): string {
+  const prefix = /^[a-z]+_(test_|live_)?/.exec(secret)?.[0];
+  return prefix === undefined
+    ? `${secret.length} characters`
+    : `a value starting with ${prefix}`;
+}
+
+function checkDatabaseUrl(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a URL (postgres://user@host:port/db)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `must start with postgres:// or postgresql://, got ${url.protocol}//`,
+    );
+  }
+}
+
+function readLogLevel(env: NodeJS.ProcessEnv): string {
+  const value = readOptional(env, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(value)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return value;
+}
+
+function readOptional(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function readInteger(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  range: { min: number; max: number },
+): number {
+  const raw = readOptional(env, name);
+  if (raw === undefined) {
+    return fallback;
+  }
+
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < range.min || value > range.max) {
+    throw new ConfigError(
+      name,
+      `must be an integer from ${range.min} to ${range.max}, got "${raw}"`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,53 @@
+/**
+ * The connection pool and the kysely instance over it.
+ */
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+
+import type { Logger } from '../logger.js';
+import type { Database } from './schema.js';
+
+export interface SettleDatabase {
+  readonly pool: pg.Pool;
+  readonly db: Kysely<Database>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  connectionString: string;
+  /** Shown in pg_stat_activity, so a DBA can tell settle's connections apart. */
+  applicationName: string;
+  maxConnections?: number;
+  logger: Logger;
+}
+
+const DEFAULT_MAX_CONNECTIONS = 10;
+const CONNECT_TIMEOUT_MS = 5_000;
+
+export function createDatabase(options: DatabaseOptions): SettleDatabase {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    application_name: options.applicationName,
+    max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+  });
+  // An idle client that loses its connection emits 'error' on the pool; without
+  // a listener that would crash the process. The next query gets a new client.
+  pool.on('error', (error) => {
+    options.logger.warn({ err: error }, 'idle database connection lost');
+  });
+
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+
+  let closing: Promise<void> | undefined;
+  return {
+    pool,
+    db,
+    close() {
+      // kysely's destroy() ends the pool it was given.
+      closing ??= db.destroy();
+      return closing;
+    },
+  };
+}

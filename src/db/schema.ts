@@ -1,0 +1,49 @@
+/**
+ * The tables as kysely sees them. sql/ is the source of truth; these types
+ * follow it by hand and the tests read and write every column through them.
+ */
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+import type { OrderStatus } from '../orders/status.js';
+
+/** bigint comes back from pg as a string; we write numbers. */
+type Bigint = ColumnType<string, number | string, number | string>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface OrdersTable {
+  id: Generated<string>;
+  owner: string;
+  status: ColumnType<OrderStatus, OrderStatus | undefined, OrderStatus>;
+  version: ColumnType<number, number | undefined, number>;
+  amount: Bigint | null;
+  currency: string | null;
+  stripe_checkout_session_id: string | null;
+  stripe_payment_intent_id: string | null;
+  stripe_subscription_id: string | null;
+  stripe_invoice_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type EventDisposition = 'applied' | 'refused' | 'ignored' | 'unmatched';
+
+export interface StripeEventsTable {
+  id: string;
+  type: string;
+  created: Timestamp;
+  api_version: string | null;
+  livemode: boolean;
+  stripe_object_id: string | null;
+  order_id: string | null;
+  disposition: EventDisposition;
+  received_at: Timestamp;
+}
+
+export interface Database {
+  orders: OrdersTable;
+  stripe_events: StripeEventsTable;
+}
+
+export type OrderRow = Selectable<OrdersTable>;
+export type NewOrderRow = Insertable<OrdersTable>;
+export type StripeEventRow = Selectable<StripeEventsTable>;

@@ -1,0 +1,70 @@
+/**
+ * Errors that settle means to show to a caller.
+ *
+ * Each carries a stable `code` a client can branch on and the HTTP status it
+ * maps to. The HTTP layer turns them into `{ error: { code, message } }`;
+ * any other error becomes a 500 whose detail stays in the log.
+ */
+
+export class SettleError extends Error {
+  readonly code: string;
+  readonly status: number;
+
+  constructor(code: string, status: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** The request is malformed: a bad id, body, header or parameter. */
+export class ValidationError extends SettleError {
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, 400, message, options);
+  }
+}
+
+/** The thing asked for does not exist (or the caller may not know it does). */
+export class NotFoundError extends SettleError {
+  constructor(code: string, message: string) {
+    super(code, 404, message);
+  }
+}
+
+/** A Stripe webhook whose signature, timestamp or body does not verify. */
+export class SignatureError extends SettleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid_signature', 400, message, options);
+  }
+}
+
+export class PayloadTooLargeError extends SettleError {
+  constructor(limitBytes: number) {
+    super('payload_too_large', 413, `request body is larger than ${limitBytes} bytes`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends SettleError {
+  constructor(expected: string) {
+    super('unsupported_media_type', 415, `request body must be ${expected}`);
+  }
+}
+
+/** Settle cannot serve this now; the caller should retry later. */
+export class UnavailableError extends SettleError {
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, 503, message, options);
+  }
+}
+
+/** Configuration that stops settle from starting. */
+export class ConfigError extends Error {
+  readonly variable: string;
+
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}

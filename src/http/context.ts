@@ -1,0 +1,17 @@
+/**
+ * What the routes are given: the parts of a running settle they use.
+ */
+import type { Kysely } from 'kysely';
+
+import type { Config } from '../config.js';
+import type { Database } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import type { WaiterRegistry } from '../notify/waiters.js';
+
+export interface AppDependencies {
+  config: Config;
+  db: Kysely<Database>;
+  waiters: WaiterRegistry;
+  listener: { readonly isListening: boolean };
+  logger: Logger;
+}

@@ -1,0 +1,117 @@
+/**
+ * GET /orders/:orderId/events: a Server-Sent Events stream that waits for the
+ * order's next outcome, sends it as one message, and ends.
+ *
+ * No lost wake-up: the waiter is registered before the order is read. An
+ * outcome committed before the read is seen by the read; one committed after
+ * it wakes the waiter. Either way the client hears it.
+ *
+ * Last-Event-ID is the version the client has already seen. Without it, an
+ * order that has an outcome is answered at once. An order that is final and
+ * already seen answers 204, the one answer that stops a browser's
+ * EventSource from reconnecting.
+ */
+import type Router from '@koa/router';
+
+import { NotFoundError, ValidationError } from '../../errors.js';
+import type { WaitResult } from '../../notify/waiters.js';
+import { readOrder } from '../../orders/orders.js';
+import type { OrderOutcome } from '../../orders/outcomes.js';
+import { isFinal, isOutcome } from '../../orders/status.js';
+import type { AppDependencies } from '../context.js';
+import { parseLastEventId, parseOrderIdParam } from '../params.js';
+import { openEventStream, type EventStream, type SseMessage } from '../sse.js';
+
+export function registerOrderEventRoutes(router: Router, deps: AppDependencies): void {
+  const { config, waiters } = deps;
+
+  router.get('/orders/:orderId/events', async (ctx) => {
+    const orderId = parseOrderIdParam(ctx.params.orderId);
+    const lastSeenVersion = parseLastEventId(ctx.get('last-event-id'));
+    const seenVersion = lastSeenVersion ?? 0;
+    const log = deps.logger.child({ orderId });
+
+    const clientGone = new AbortController();
+    ctx.res.once('close', () => clientGone.abort());
+    const waiter = waiters.register(orderId, {
+      afterVersion: seenVersion,
+      timeoutMs: config.streamTimeoutMs,
+      signal: clientGone.signal,
+    });
+
+    try {
+      const order = await readOrder(deps.db, orderId);
+      if (order === undefined) {
+        throw new NotFoundError('order_not_found', 'no such order');
+      }
+      if (order.version < seenVersion) {
+        throw new ValidationError(
+          'last_event_id_ahead',
+          `Last-Event-ID ${seenVersion} is ahead of the order's version ${order.version}`,
+        );
+      }
+
+      if (order.version > seenVersion && isOutcome(order.status)) {
+        const stream = startStream();
+        stream.send(
+          outcomeMessage({
+            orderId,
+            status: order.status,
+            version: order.version,
+            updatedAt: order.updatedAt.toISOString(),
+          }),
+        );
+        stream.end();
+        log.info({ status: order.status, version: order.version }, 'stream answered at once');
+        return;
+      }
+      if (isFinal(order.status)) {
+        ctx.status = 204;
+        return;
+      }
+
+      const stream = startStream();
+      log.info({ afterVersion: seenVersion }, 'stream opened');
+      const result = await waiter.result;
+      const message = messageFor(result);
+      if (message !== undefined) {
+        stream.send(message);
+      }
+      stream.end();
+      log.info({ result: result.kind }, 'stream closed');
+    } finally {
+      waiter.cancel();
+    }
+
+    function startStream(): EventStream {
+      // From here on Koa stays out of the response; the stream owns it.
+      ctx.respond = false;
+      return openEventStream(ctx.res, {
+        retryMs: config.reconnectDelayMs,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+      });
+    }
+
+    function messageFor(result: WaitResult): SseMessage | undefined {
+      switch (result.kind) {
+        case 'outcome':
+          return outcomeMessage(result.outcome);
+        case 'timeout':
+          // No id: the client has seen no new version, and a reconnecting
+          // EventSource must keep sending the one it had.
+          return { event: 'timeout', data: { orderId, timeoutMs: config.streamTimeoutMs } };
+        case 'aborted':
+          // The client left, or settle is shutting down.
+          return undefined;
+      }
+    }
+  });
+}
+
+function outcomeMessage(outcome: OrderOutcome): SseMessage {
+  return {
+    id: outcome.version,
+    event: `order.${outcome.status.toLowerCase()}`,
+    data: outcome,
+  };
+}

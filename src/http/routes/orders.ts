@@ -1,0 +1,75 @@
+/**
+ * POST /orders creates a PENDING order; GET /orders/:orderId reads one.
+ */
+import type Router from '@koa/router';
+import { z } from 'zod';
+
+import { NotFoundError, ValidationError } from '../../errors.js';
+import { createOrder, readOrder, type Order } from '../../orders/orders.js';
+import { readJsonBody } from '../body.js';
+import type { AppDependencies } from '../context.js';
+import { parseOrderIdParam } from '../params.js';
+
+/** Orders are created by our own frontend: a small body is plenty. */
+const ORDER_BODY_LIMIT_BYTES = 16 * 1024;
+/** Stripe's own ceiling for an amount in most currencies: eight digits. */
+const MAX_AMOUNT = 99_999_999;
+/** Until requests are authenticated, every order has this owner. */
+export const ANONYMOUS_OWNER = 'anonymous';
+
+const newOrderBody = z
+  .strictObject({
+    amount: z.int().positive().max(MAX_AMOUNT),
+    currency: z
+      .string()
+      .regex(/^[A-Za-z]{3}$/, 'must be a three-letter ISO 4217 code')
+      .transform((code) => code.toLowerCase()),
+  })
+  .partial()
+  .refine((body) => (body.amount === undefined) === (body.currency === undefined), {
+    message: 'amount and currency must be given together',
+  });
+
+export function registerOrderRoutes(router: Router, deps: AppDependencies): void {
+  router.post('/orders', async (ctx) => {
+    const body = parseNewOrder(await readJsonBody(ctx, ORDER_BODY_LIMIT_BYTES));
+
+    const order = await createOrder(deps.db, { owner: ANONYMOUS_OWNER, ...body });
+    deps.logger.info({ orderId: order.orderId }, 'order created');
+
+    ctx.status = 201;
+    ctx.set('Location', `/orders/${order.orderId}`);
+    ctx.body = toOrderJson(order);
+  });
+
+  router.get('/orders/:orderId', async (ctx) => {
+    const orderId = parseOrderIdParam(ctx.params.orderId);
+    const order = await readOrder(deps.db, orderId);
+    if (order === undefined) {
+      throw new NotFoundError('order_not_found', 'no such order');
+    }
+    ctx.body = toOrderJson(order);
+  });
+}
+
+function parseNewOrder(body: unknown): z.output<typeof newOrderBody> {
+  const parsed = newOrderBody.safeParse(body ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new ValidationError('invalid_body', `${where}${issue?.message ?? 'invalid body'}`);
+  }
+  return parsed.data;
+}
+
+export function toOrderJson(order: Order) {
+  return {
+    orderId: order.orderId,
+    status: order.status,
+    version: order.version,
+    amount: order.amount,
+    currency: order.currency,
+    createdAt: order.createdAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
+  };
+}

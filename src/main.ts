@@ -1,0 +1,118 @@
+/**
+ * The settle process: read the configuration, start the database when it is
+ * embedded, start settle, and stop it all on SIGINT or SIGTERM.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import pg from 'pg';
+
+import { readConfig, type Config } from './config.js';
+import { chooseDataDir, startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
+import { ConfigError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { startSettle } from './settle.js';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+const DEFAULT_EMBEDDED_DATA_DIR = path.join(PROJECT_ROOT, '.data', 'postgres');
+const EMBEDDED_DATABASE_NAME = 'settle';
+
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  const logger = createLogger({ level: config.logLevel });
+  if (config.usesDevelopmentWebhookSecret) {
+    logger.warn(
+      'STRIPE_WEBHOOK_SECRET is not set: using the public development secret ' +
+        '(only for development; events signed by Stripe will not verify)',
+    );
+  }
+
+  let embedded: EmbeddedPostgres | undefined;
+  let settle: Awaited<ReturnType<typeof startSettle>> | undefined;
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await settle?.close();
+    await embedded?.stop();
+    logger.info('stopped');
+  };
+  onShutdownSignal(stop, logger);
+
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (databaseUrl === undefined) {
+      embedded = await startDevelopmentDatabase(config, logger);
+      databaseUrl = await ensureDatabase(embedded.url, EMBEDDED_DATABASE_NAME);
+    }
+    settle = await startSettle({ config, databaseUrl, logger });
+  } catch (error) {
+    logger.fatal({ err: error }, 'settle could not start');
+    await embedded?.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+function readConfigOrExit(): Config {
+  try {
+    return readConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      createLogger({ level: 'info' }).fatal(
+        { variable: error.variable },
+        `invalid configuration: ${error.message}`,
+      );
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function startDevelopmentDatabase(config: Config, logger: Logger) {
+  const dataDir = await chooseDataDir(
+    config.embeddedDataDir ?? DEFAULT_EMBEDDED_DATA_DIR,
+    logger,
+  );
+  return startEmbeddedPostgres({
+    dataDir,
+    persistent: true,
+    logger: logger.child({ component: 'embedded-postgres' }),
+  });
+}
+
+/** The URL of database `name` on the server, created if it is missing. */
+async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+    }
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** settle owns SIGINT and SIGTERM: the first starts a clean stop. */
+function onShutdownSignal(stop: (signal: string) => Promise<void>, logger: Logger): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) {
+        return;
+      }
+      stopping = true;
+      stop(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+await main();

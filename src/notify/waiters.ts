@@ -1,0 +1,131 @@
+/**
+ * The waiter registry: for each order id, the open streams waiting for its
+ * next outcome.
+ *
+ * A waiter ends exactly once: with an outcome, on its timeout, or when its
+ * AbortSignal fires (the client went away) or it is cancelled. Whichever comes
+ * first removes it, with its timer and its abort listener, so the registry is
+ * empty whenever no stream is open.
+ */
+import type { OrderOutcome } from '../orders/outcomes.js';
+
+export type WaitResult =
+  | { kind: 'outcome'; outcome: OrderOutcome }
+  | { kind: 'timeout' }
+  | { kind: 'aborted' };
+
+export interface WaitOptions {
+  /** The version the client has already seen; only a later one wakes it. */
+  afterVersion: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface Waiter {
+  readonly orderId: string;
+  readonly result: Promise<WaitResult>;
+  /** Ends the waiter as aborted, unless it has ended already. */
+  cancel(): void;
+}
+
+interface Entry {
+  readonly afterVersion: number;
+  finish(result: WaitResult): void;
+}
+
+export class WaiterRegistry {
+  readonly #entriesByOrder = new Map<string, Set<Entry>>();
+  #size = 0;
+
+  /** Open waiters, over all orders. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Ids of the orders that have at least one waiter. */
+  orderIds(): string[] {
+    return [...this.#entriesByOrder.keys()];
+  }
+
+  register(orderId: string, options: WaitOptions): Waiter {
+    let finish!: (result: WaitResult) => void;
+    const result = new Promise<WaitResult>((resolve) => {
+      finish = resolve;
+    });
+
+    let entries = this.#entriesByOrder.get(orderId);
+    if (entries === undefined) {
+      entries = new Set();
+      this.#entriesByOrder.set(orderId, entries);
+    }
+
+    const { signal } = options;
+    const onAbort = () => end({ kind: 'aborted' });
+    const timer = setTimeout(() => end({ kind: 'timeout' }), options.timeoutMs);
+    let ended = false;
+    const end = (outcome: WaitResult) => {
+      if (ended) {
+        return;
+      }
+      ended = true;
+
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      this.#remove(orderId, entry);
+
+      finish(outcome);
+    };
+    const entry: Entry = { afterVersion: options.afterVersion, finish: end };
+
+    entries.add(entry);
+    this.#size += 1;
+
+    if (signal?.aborted) {
+      end({ kind: 'aborted' });
+    } else {
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }
+
+    return { orderId, result, cancel: () => end({ kind: 'aborted' }) };
+  }
+
+  /**
+   * Wakes every waiter of the order that has not seen this version yet.
+   * Returns how many woke. An outcome no waiter asked for is a no-op.
+   */
+  resolve(outcome: OrderOutcome): number {
+    const entries = this.#entriesByOrder.get(outcome.orderId);
+    if (entries === undefined) {
+      return 0;
+    }
+
+    let woken = 0;
+    for (const entry of [...entries]) {
+      if (entry.afterVersion < outcome.version) {
+        entry.finish({ kind: 'outcome', outcome });
+        woken += 1;
+      }
+    }
+    return woken;
+  }
+
+  /** Ends every waiter as aborted: the process is shutting down. */
+  abortAll(): void {
+    for (const entries of [...this.#entriesByOrder.values()]) {
+      for (const entry of [...entries]) {
+        entry.finish({ kind: 'aborted' });
+      }
+    }
+  }
+
+  #remove(orderId: string, entry: Entry): void {
+    const entries = this.#entriesByOrder.get(orderId);
+    if (entries?.delete(entry) !== true) {
+      return;
+    }
+    this.#size -= 1;
+    if (entries.size === 0) {
+      this.#entriesByOrder.delete(orderId);
+    }
+  }
+}

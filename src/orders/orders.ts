@@ -1,0 +1,71 @@
+/**
+ * Reading and creating orders.
+ */
+import type { Kysely } from 'kysely';
+
+import type { Database, OrderRow } from '../db/schema.js';
+import type { OrderStatus } from './status.js';
+
+/** An order as settle shows it to its callers. */
+export interface Order {
+  orderId: string;
+  owner: string;
+  status: OrderStatus;
+  version: number;
+  amount: number | null;
+  currency: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewOrder {
+  owner: string;
+  amount?: number | undefined;
+  currency?: string | undefined;
+}
+
+const UUID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a string can be an order id at all (a uuid), before any query. */
+export function isOrderId(value: unknown): value is string {
+  return typeof value === 'string' && UUID_PATTERN.test(value);
+}
+
+export async function createOrder(db: Kysely<Database>, order: NewOrder): Promise<Order> {
+  const row = await db
+    .insertInto('orders')
+    .values({
+      owner: order.owner,
+      amount: order.amount ?? null,
+      currency: order.currency ?? null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toOrder(row);
+}
+
+export async function readOrder(
+  db: Kysely<Database>,
+  orderId: string,
+): Promise<Order | undefined> {
+  const row = await db
+    .selectFrom('orders')
+    .selectAll()
+    .where('id', '=', orderId)
+    .executeTakeFirst();
+  return row === undefined ? undefined : toOrder(row);
+}
+
+function toOrder(row: OrderRow): Order {
+  return {
+    orderId: row.id,
+    owner: row.owner,
+    status: row.status,
+    version: row.version,
+    amount: row.amount === null ? null : Number(row.amount),
+    currency: row.currency,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

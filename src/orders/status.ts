@@ -1,0 +1,26 @@
+/**
+ * The status rules as the code sees them. sql/002_order_status_rules.sql
+ * enforces the same rules in the database.
+ *
+ * PENDING may become any outcome. FAILED may become SUCCEEDED or EXPIRED, or
+ * record another failed attempt. SUCCEEDED and EXPIRED are final.
+ */
+
+export const ORDER_STATUSES = ['PENDING', 'FAILED', 'SUCCEEDED', 'EXPIRED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Any status but PENDING. */
+export type OutcomeStatus = Exclude<OrderStatus, 'PENDING'>;
+
+const FINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['SUCCEEDED', 'EXPIRED']);
+
+/** Every outcome may follow exactly these statuses. */
+export const STATUSES_OPEN_TO_OUTCOMES: readonly OrderStatus[] = ['PENDING', 'FAILED'];
+
+export function isFinal(status: OrderStatus): boolean {
+  return FINAL_STATUSES.has(status);
+}
+
+export function isOutcome(status: OrderStatus): status is OutcomeStatus {
+  return status !== 'PENDING';
+}

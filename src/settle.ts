@@ -1,0 +1,121 @@
+/**
+ * A running settle: database, migrations, listener, then HTTP, started in
+ * that order and closed in reverse. main.ts runs one per process; the tests
+ * run one per test file, on an ephemeral port.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { Config } from './config.js';
+import { createDatabase, type SettleDatabase } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './logger.js';
+import { createOutcomeListener, type OutcomeListener } from './notify/listener.js';
+import { WaiterRegistry } from './notify/waiters.js';
+import { readOutcomes } from './orders/outcomes.js';
+
+export interface Settle {
+  /** http://host:port of the HTTP server. */
+  readonly url: string;
+  readonly port: number;
+  readonly database: SettleDatabase;
+  readonly waiters: WaiterRegistry;
+  readonly listener: OutcomeListener;
+  /** Stops taking connections, ends open streams, then closes the rest. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  databaseUrl: string;
+  logger: Logger;
+}
+
+const APPLICATION_NAME = 'settle';
+const LISTENER_APPLICATION_NAME = 'settle-listener';
+const CLOSE_GRACE_MS = 5_000;
+
+export async function startSettle(options: StartOptions): Promise<Settle> {
+  const { config, databaseUrl, logger } = options;
+  const closers: Array<() => Promise<void>> = [];
+  const closeStarted = async () => {
+    for (const close of closers.reverse()) {
+      await close();
+    }
+  };
+
+  try {
+    const database = createDatabase({
+      connectionString: databaseUrl,
+      applicationName: APPLICATION_NAME,
+      logger,
+    });
+    closers.push(() => database.close());
+    await migrate(database.pool, logger);
+
+    const waiters = new WaiterRegistry();
+    const listener = createOutcomeListener({
+      connectionString: databaseUrl,
+      applicationName: LISTENER_APPLICATION_NAME,
+      waiters,
+      readOutcomes: (orderIds) => readOutcomes(database.db, orderIds),
+      checkIntervalMs: config.listenerCheckIntervalMs,
+      logger: logger.child({ component: 'listener' }),
+    });
+    await listener.start();
+    closers.push(() => listener.close());
+
+    const app = createApp({ config, db: database.db, waiters, listener, logger });
+    const server = http.createServer(app.callback());
+    await listen(server, config.port, config.host);
+    closers.push(() => closeServer(server, waiters));
+
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    logger.info({ url }, 'settle listening');
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      database,
+      waiters,
+      listener,
+      close() {
+        closing ??= closeStarted();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await closeStarted();
+    throw error;
+  }
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Stops accepting, ends every waiting stream, then drops the connections
+ * left idle. One that is still busy after the grace period is cut.
+ */
+function closeServer(server: http.Server, waiters: WaiterRegistry): Promise<void> {
+  return new Promise((resolve) => {
+    const forceTimer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    server.close(() => {
+      clearTimeout(forceTimer);
+      resolve();
+    });
+    waiters.abortAll();
+    // The streams just ended leave keep-alive connections idle a tick later.
+    setImmediate(() => server.closeIdleConnections());
+  });
+}

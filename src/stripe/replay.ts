@@ -1,0 +1,68 @@
+/**
+ * Replaying a recorded Stripe event at one of our orders, signed as Stripe
+ * signs it. This is how the demo, the tests and anyone without a Stripe
+ * account drive settle with real event payloads.
+ */
+import { randomBytes } from 'node:crypto';
+import Stripe from 'stripe';
+
+import { ORDER_ID_METADATA_KEY } from './events.js';
+
+/** From this API version on, an invoice carries its subscription under `parent`. */
+const INVOICE_PARENT_API_VERSION = '2025-03-31';
+
+export interface AimOptions {
+  /** Keep the event's own id, to resend it as a duplicate. Default: a fresh id. */
+  keepEventId?: boolean;
+  /** For invoices: where the order id goes. Default: as the event's API version has it. */
+  invoiceShape?: 'subscription_details' | 'parent';
+}
+
+/**
+ * A copy of `event` whose object names `orderId` where Stripe would carry it:
+ * the object's metadata, or for an invoice its subscription's metadata. The
+ * fixtures reuse event ids across files, so the copy gets a fresh event id
+ * unless asked to keep it.
+ */
+export function aimEventAtOrder<T extends Record<string, unknown>>(
+  event: T,
+  orderId: string,
+  options: AimOptions = {},
+): T {
+  const copy = structuredClone(event) as Record<string, any>;
+  if (options.keepEventId !== true) {
+    copy.id = `evt_replay_${randomBytes(12).toString('hex')}`;
+  }
+
+  const object = copy.data?.object;
+  if (typeof object !== 'object' || object === null) {
+    throw new Error('event has no data.object to aim at an order');
+  }
+
+  if (object.object === 'invoice') {
+    const shape = options.invoiceShape ?? invoiceShapeOf(copy.api_version);
+    const holder =
+      shape === 'parent'
+        ? ((object.parent ??= { type: 'subscription_details' }).subscription_details ??= {})
+        : (object.subscription_details ??= {});
+    holder.metadata = { ...holder.metadata, [ORDER_ID_METADATA_KEY]: orderId };
+  } else {
+    object.metadata = { ...object.metadata, [ORDER_ID_METADATA_KEY]: orderId };
+  }
+  return copy as T;
+}
+
+/** The Stripe-Signature header Stripe would send: t=…,v1=HMAC-SHA256(t.payload). */
+export function signPayload(payload: string, secret: string, timestampSeconds?: number): string {
+  return Stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret,
+    ...(timestampSeconds === undefined ? {} : { timestamp: timestampSeconds }),
+  });
+}
+
+function invoiceShapeOf(apiVersion: unknown): 'subscription_details' | 'parent' {
+  return typeof apiVersion === 'string' && apiVersion >= INVOICE_PARENT_API_VERSION
+    ? 'parent'
+    : 'subscription_details';
+}

@@ -1,0 +1,77 @@
+/**
+ * Verifying a webhook's Stripe-Signature header, with the Stripe SDK.
+ *
+ * Several signing secrets may be configured at once (a rotation, or the
+ * Stripe CLI's endpoint beside the dashboard's); an event that verifies with
+ * any of them is accepted. The timestamp tolerance is the SDK's default.
+ */
+import Stripe from 'stripe';
+
+import { SignatureError, ValidationError } from '../errors.js';
+
+/** The parts of an event settle reads; Stripe sends many more. */
+export interface StripeEvent {
+  id: string;
+  type: string;
+  created: number;
+  api_version: string | null;
+  livemode: boolean;
+  data: { object: Record<string, unknown> };
+}
+
+export function verifyStripeEvent(
+  payload: Buffer,
+  signatureHeader: string | undefined,
+  secrets: readonly string[],
+): StripeEvent {
+  if (signatureHeader === undefined || signatureHeader === '') {
+    throw new SignatureError('missing Stripe-Signature header');
+  }
+
+  let lastFailure: unknown;
+  for (const secret of secrets) {
+    let event: unknown;
+    try {
+      event = Stripe.webhooks.constructEvent(payload, signatureHeader, secret);
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+        lastFailure = error;
+        continue;
+      }
+      // The signature matched, so the body is Stripe's, but it is not JSON.
+      throw new ValidationError('invalid_payload', 'webhook body is not JSON', {
+        cause: error,
+      });
+    }
+    return checkEventShape(event);
+  }
+
+  throw new SignatureError(firstSentence(lastFailure), { cause: lastFailure });
+}
+
+function checkEventShape(event: unknown): StripeEvent {
+  const candidate = event as Partial<StripeEvent> | null;
+  const object = candidate?.data?.object;
+  if (
+    typeof candidate?.id !== 'string' ||
+    candidate.id === '' ||
+    typeof candidate.type !== 'string' ||
+    typeof candidate.created !== 'number' ||
+    typeof candidate.livemode !== 'boolean' ||
+    typeof object !== 'object' ||
+    object === null ||
+    Array.isArray(object)
+  ) {
+    throw new ValidationError(
+      'invalid_event',
+      'webhook body is not a Stripe event (id, type, created, livemode, data.object)',
+    );
+  }
+  return candidate as StripeEvent;
+}
+
+/** The SDK's messages go on with advice; the first sentence says what failed. */
+function firstSentence(error: unknown): string {
+  const message = error instanceof Error ? error.message : 'signature does not verify';
+  return message.split(/(?<=\.)\s/)[0]?.trim() ?? message;
+}

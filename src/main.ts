@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 import { readConfig, type Config } from './config.js';
-import { chooseDataDir, startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
+import {
+  chooseDataDir,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from './db/embedded.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { startSettle } from './settle.js';
@@ -83,7 +87,9 @@ async function ensureDatabase(serverUrl: string, name: string): Promise<string> 
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      name,
+    ]);
     if (found.rowCount === 0) {
       await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
     }

@@ -44,13 +44,17 @@ async function demo(): Promise<void> {
   const receivedAt = performance.now();
   stream.close();
 
-  console.log(`webhook   ${FIXTURE} as ${String(event.id)}: ${posted.status} ${posted.body}`);
+  console.log(
+    `webhook   ${FIXTURE} as ${String(event.id)}: ${posted.status} ${posted.body}`,
+  );
   if (message === undefined) {
     throw new Error('stream ended without a message');
   }
   console.log(`sse       id: ${message.id}\n          event: ${message.event}`);
   console.log(`          data: ${message.data}`);
-  console.log(`latency   ${(receivedAt - sentAt).toFixed(1)} ms from sending the webhook`);
+  console.log(
+    `latency   ${(receivedAt - sentAt).toFixed(1)} ms from sending the webhook`,
+  );
 }
 
 demo().catch((error: unknown) => {

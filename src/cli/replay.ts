@@ -23,13 +23,17 @@ async function replay(argv: string[]): Promise<void> {
     keepEventId: duplicate,
   });
   const posted = await postSignedEvent(settleUrl(), event, signingSecret());
-  console.log(`${String(event.type)} ${String(event.id)} -> ${posted.status} ${posted.body}`);
+  console.log(
+    `${String(event.type)} ${String(event.id)} -> ${posted.status} ${posted.body}`,
+  );
   if (posted.status >= 300) {
     process.exit(1);
   }
 }
 
 replay(process.argv.slice(2)).catch((error: unknown) => {
-  console.error(`replay failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `replay failed: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });

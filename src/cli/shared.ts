@@ -25,7 +25,9 @@ export function signingSecret(): string {
 
 /** A fixture by file name (in the project's copy) or by path. */
 export async function loadFixture(nameOrPath: string): Promise<Record<string, unknown>> {
-  const file = nameOrPath.includes('/') ? nameOrPath : path.join(FIXTURE_DIRECTORY, nameOrPath);
+  const file = nameOrPath.includes('/')
+    ? nameOrPath
+    : path.join(FIXTURE_DIRECTORY, nameOrPath);
   return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
 }
 

@@ -29,7 +29,10 @@ export interface OpenStreamOptions {
   signal?: AbortSignal;
 }
 
-export async function openStream(url: string, options: OpenStreamOptions = {}): Promise<OpenStream> {
+export async function openStream(
+  url: string,
+  options: OpenStreamOptions = {},
+): Promise<OpenStream> {
   const abort = new AbortController();
   const onOuterAbort = () => abort.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -45,7 +48,8 @@ export async function openStream(url: string, options: OpenStreamOptions = {}): 
     resolveRetry = resolve;
   });
   const isStream =
-    response.ok && (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
+    response.ok &&
+    (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
   const reader =
     isStream && response.body !== null
       ? response.body

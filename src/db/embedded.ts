@@ -89,7 +89,11 @@ export async function chooseDataDir(wanted: string, logger: Logger): Promise<str
   if (process.getuid?.() !== 0 || (await othersCanTraverse(path.dirname(wanted)))) {
     return wanted;
   }
-  const fallback = path.join(os.tmpdir(), `settle-${hashOf(wanted)}`, path.basename(wanted));
+  const fallback = path.join(
+    os.tmpdir(),
+    `settle-${hashOf(wanted)}`,
+    path.basename(wanted),
+  );
   logger.info({ wanted, dataDir: fallback }, 'postgres user cannot reach data folder');
   return fallback;
 }
@@ -135,7 +139,9 @@ async function findFreePort(): Promise<number> {
       probe.once('error', reject);
       probe.listen(0, '127.0.0.1', () => {
         const address = probe.address();
-        probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+        probe.close(() =>
+          resolve(typeof address === 'object' && address ? address.port : 0),
+        );
       });
     });
     if (port !== 0 && port !== POSTGRES_PORT) {

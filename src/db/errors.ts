@@ -41,7 +41,9 @@ export function isConnectionError(error: unknown): boolean {
 /** Serialization failure or deadlock: running the transaction again is safe. */
 export function isRetryableError(error: unknown): boolean {
   const sqlState = sqlStateOf(error);
-  return (sqlState !== undefined && RETRYABLE_CODES.has(sqlState)) || isConnectionError(error);
+  return (
+    (sqlState !== undefined && RETRYABLE_CODES.has(sqlState)) || isConnectionError(error)
+  );
 }
 
 /** A row broke a CHECK constraint or the status rules trigger. */

@@ -121,7 +121,9 @@ async function ensureMigrationsTable(client: pg.PoolClient): Promise<void> {
       'Written by settle at start-up; never edit by hand.'`);
 }
 
-async function readRecordedChecksums(client: pg.PoolClient): Promise<Map<string, string>> {
+async function readRecordedChecksums(
+  client: pg.PoolClient,
+): Promise<Map<string, string>> {
   const result = await client.query<{ name: string; checksum: string }>(
     'SELECT name, checksum FROM settle_migrations',
   );

@@ -4,7 +4,11 @@
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import {
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../errors.js';
 
 export async function readRawBody(ctx: Context, limitBytes: number): Promise<Buffer> {
   try {

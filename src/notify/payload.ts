@@ -15,7 +15,9 @@ const OUTCOME_STATUSES: ReadonlySet<string> = new Set<OutcomeStatus>([
 ]);
 
 /** The outcome the payload announces, or undefined when it is not one. */
-export function parseOutcomePayload(payload: string | undefined): OrderOutcome | undefined {
+export function parseOutcomePayload(
+  payload: string | undefined,
+): OrderOutcome | undefined {
   if (payload === undefined) {
     return undefined;
   }

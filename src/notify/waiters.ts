@@ -10,9 +10,7 @@
 import type { OrderOutcome } from '../orders/outcomes.js';
 
 export type WaitResult =
-  | { kind: 'outcome'; outcome: OrderOutcome }
-  | { kind: 'timeout' }
-  | { kind: 'aborted' };
+  { kind: 'outcome'; outcome: OrderOutcome } | { kind: 'timeout' } | { kind: 'aborted' };
 
 export interface WaitOptions {
   /** The version the client has already seen; only a later one wakes it. */

@@ -9,7 +9,11 @@
 import { sql, type Kysely } from 'kysely';
 
 import type { Database } from '../db/schema.js';
-import { STATUSES_OPEN_TO_OUTCOMES, type OrderStatus, type OutcomeStatus } from './status.js';
+import {
+  STATUSES_OPEN_TO_OUTCOMES,
+  type OrderStatus,
+  type OutcomeStatus,
+} from './status.js';
 
 /** What a waiter is told: the order's outcome as of one version. */
 export interface OrderOutcome {

@@ -72,9 +72,7 @@ export function readEventIntent(event: StripeEvent): EventIntent {
 }
 
 type FoundOrderId =
-  | { kind: 'found'; orderId: string }
-  | { kind: 'foreign' }
-  | { kind: 'none' };
+  { kind: 'found'; orderId: string } | { kind: 'foreign' } | { kind: 'none' };
 
 /**
  * The first place that holds a settle order id: the object's metadata, a
@@ -88,7 +86,9 @@ function findOrderId(object: Record<string, unknown>): FoundOrderId {
     metadataOrderId(object.metadata),
     object.client_reference_id,
     metadataOrderId(recordAt(object, 'subscription_details')?.metadata),
-    metadataOrderId(recordAt(recordAt(object, 'parent'), 'subscription_details')?.metadata),
+    metadataOrderId(
+      recordAt(recordAt(object, 'parent'), 'subscription_details')?.metadata,
+    ),
   ].filter((value) => typeof value === 'string' && value !== '');
 
   const orderId = candidates.find(isOrderId);

@@ -43,7 +43,8 @@ export function aimEventAtOrder<T extends Record<string, unknown>>(
     const shape = options.invoiceShape ?? invoiceShapeOf(copy.api_version);
     const holder =
       shape === 'parent'
-        ? ((object.parent ??= { type: 'subscription_details' }).subscription_details ??= {})
+        ? ((object.parent ??= { type: 'subscription_details' }).subscription_details ??=
+            {})
         : (object.subscription_details ??= {});
     holder.metadata = { ...holder.metadata, [ORDER_ID_METADATA_KEY]: orderId };
   } else {
@@ -53,7 +54,11 @@ export function aimEventAtOrder<T extends Record<string, unknown>>(
 }
 
 /** The Stripe-Signature header Stripe would send: t=…,v1=HMAC-SHA256(t.payload). */
-export function signPayload(payload: string, secret: string, timestampSeconds?: number): string {
+export function signPayload(
+  payload: string,
+  secret: string,
+  timestampSeconds?: number,
+): string {
   return Stripe.webhooks.generateTestHeaderString({
     payload,
     secret,

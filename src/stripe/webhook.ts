@@ -22,13 +22,14 @@ export interface WebhookResult {
   orderId: string | null;
 }
 
-const DISPOSITION_BY_APPLY_RESULT: Readonly<Record<ApplyResult['result'], EventDisposition>> =
-  {
-    applied: 'applied',
-    refused: 'refused',
-    inside_checkout: 'ignored',
-    missing: 'unmatched',
-  };
+const DISPOSITION_BY_APPLY_RESULT: Readonly<
+  Record<ApplyResult['result'], EventDisposition>
+> = {
+  applied: 'applied',
+  refused: 'refused',
+  inside_checkout: 'ignored',
+  missing: 'unmatched',
+};
 
 export async function handleStripeEvent(
   db: Kysely<Database>,
@@ -36,7 +37,11 @@ export async function handleStripeEvent(
   logger: Logger,
 ): Promise<WebhookResult> {
   const intent = readEventIntent(event);
-  const log = logger.child({ eventId: event.id, type: event.type, orderId: intent.orderId });
+  const log = logger.child({
+    eventId: event.id,
+    type: event.type,
+    orderId: intent.orderId,
+  });
 
   const result = await db.transaction().execute(async (trx): Promise<WebhookResult> => {
     // Written as 'applied' first, the common case, and corrected below if not.
@@ -44,7 +49,11 @@ export async function handleStripeEvent(
     const isNew = await recordEvent(trx, event, intent.orderId, firstGuess);
     const answer = { eventId: event.id, orderId: intent.orderId };
     if (!isNew) {
-      return { ...answer, duplicate: true, disposition: await readDisposition(trx, event.id) };
+      return {
+        ...answer,
+        duplicate: true,
+        disposition: await readDisposition(trx, event.id),
+      };
     }
     if (intent.kind === 'ignore') {
       return { ...answer, duplicate: false, disposition: 'ignored' };
@@ -63,7 +72,10 @@ export async function handleStripeEvent(
   } else if (intent.kind === 'ignore') {
     log.info({ reason: intent.reason }, 'event ignored');
   } else {
-    log.info({ status: intent.status, disposition: result.disposition }, 'event recorded');
+    log.info(
+      { status: intent.status, disposition: result.disposition },
+      'event recorded',
+    );
   }
   return result;
 }

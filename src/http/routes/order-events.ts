@@ -62,7 +62,10 @@ export function registerOrderEventRoutes(router: Router, deps: AppDependencies):
           }),
         );
         stream.end();
-        log.info({ status: order.status, version: order.version }, 'stream answered at once');
+        log.info(
+          { status: order.status, version: order.version },
+          'stream answered at once',
+        );
         return;
       }
       if (isFinal(order.status)) {
@@ -99,7 +102,10 @@ export function registerOrderEventRoutes(router: Router, deps: AppDependencies):
         case 'timeout':
           // No id: the client has seen no new version, and a reconnecting
           // EventSource must keep sending the one it had.
-          return { event: 'timeout', data: { orderId, timeoutMs: config.streamTimeoutMs } };
+          return {
+            event: 'timeout',
+            data: { orderId, timeoutMs: config.streamTimeoutMs },
+          };
         case 'aborted':
           // The client left, or settle is shutting down.
           return undefined;

@@ -57,7 +57,10 @@ function parseNewOrder(body: unknown): z.output<typeof newOrderBody> {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    throw new ValidationError('invalid_body', `${where}${issue?.message ?? 'invalid body'}`);
+    throw new ValidationError(
+      'invalid_body',
+      `${where}${issue?.message ?? 'invalid body'}`,
+    );
   }
   return parsed.data;
 }

@@ -1,0 +1,127 @@
+/**
+ * A real settle for a test file: its own database, migrations, listener and
+ * HTTP server on an ephemeral port, as main.ts would start it.
+ */
+import pg from 'pg';
+import { expect } from 'vitest';
+
+import { openStream, type OpenStream } from '../../src/client/event-stream.js';
+import { readConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import {
+  aimEventAtOrder,
+  signPayload,
+  type AimOptions,
+} from '../../src/stripe/replay.js';
+import { startSettle, type Settle } from '../../src/settle.js';
+import { loadFixture } from '../../src/cli/shared.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { eventually } from './eventually.js';
+
+export const TEST_WEBHOOK_SECRET = 'whsec_settle_test_secret_0123456789';
+
+export interface TestSettle {
+  readonly settle: Settle;
+  readonly baseUrl: string;
+  readonly config: Config;
+  readonly database: TestDatabase;
+  /** A pool of the test's own, for reading and writing rows directly. */
+  readonly sql: pg.Pool;
+  createOrder(
+    body?: Record<string, unknown>,
+  ): Promise<{ orderId: string; version: number }>;
+  openStream(orderId: string, headers?: Record<string, string>): Promise<OpenStream>;
+  /** Replays a fixture aimed at the order; resolves with the HTTP answer. */
+  sendFixture(
+    fixture: string,
+    orderId: string,
+    options?: AimOptions,
+  ): Promise<{ status: number; body: any; eventId: string }>;
+  sendEvent(event: Record<string, unknown>): Promise<{ status: number; body: any }>;
+  postWebhook(body: string, signature?: string): Promise<{ status: number; body: any }>;
+  /** Fails unless every waiter has gone: nothing may outlive its stream. */
+  expectNoWaiters(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestSettle(
+  overrides: Partial<Config> = {},
+): Promise<TestSettle> {
+  const database = await createTestDatabase();
+  const config: Config = Object.freeze({
+    ...readConfig({ NODE_ENV: 'test', STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }),
+    port: 0,
+    host: '127.0.0.1',
+    streamTimeoutMs: 10_000,
+    heartbeatIntervalMs: 1_000,
+    ...overrides,
+  });
+  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const settle = await startSettle({ config, databaseUrl: database.url, logger });
+  const sql = new pg.Pool({ connectionString: database.url, max: 4 });
+  const baseUrl = settle.url;
+  const streams: OpenStream[] = [];
+
+  const postWebhook = async (body: string, signature?: string) => {
+    const response = await fetch(`${baseUrl}/webhooks/stripe`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(signature === undefined ? {} : { 'Stripe-Signature': signature }),
+      },
+      body,
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+  };
+  const sendEvent = (event: Record<string, unknown>) => {
+    const payload = JSON.stringify(event);
+    return postWebhook(payload, signPayload(payload, TEST_WEBHOOK_SECRET));
+  };
+
+  return {
+    settle,
+    baseUrl,
+    config,
+    database,
+    sql,
+
+    async createOrder(body = { amount: 1999, currency: 'usd' }) {
+      const response = await fetch(`${baseUrl}/orders`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(201);
+      return (await response.json()) as { orderId: string; version: number };
+    },
+
+    async openStream(orderId, headers = {}) {
+      const stream = await openStream(`${baseUrl}/orders/${orderId}/events`, { headers });
+      streams.push(stream);
+      return stream;
+    },
+
+    async sendFixture(fixture, orderId, options = {}) {
+      const event = aimEventAtOrder(await loadFixture(fixture), orderId, options);
+      const answer = await sendEvent(event);
+      return { ...answer, eventId: String(event.id) };
+    },
+
+    sendEvent,
+    postWebhook,
+
+    async expectNoWaiters() {
+      await eventually(() => expect(settle.waiters.size).toBe(0));
+    },
+
+    async close() {
+      for (const stream of streams) {
+        stream.close();
+      }
+      await settle.close();
+      await sql.end();
+      await database.drop();
+    },
+  };
+}

@@ -16,7 +16,7 @@ export function errorMiddleware(logger: Logger): Middleware {
     try {
       await next();
     } catch (error) {
-      if (!ctx.respond || ctx.headerSent) {
+      if (ctx.respond === false || ctx.headerSent) {
         // A stream has started: its status is sent, nothing can be said now.
         logger.error({ err: error, path: ctx.path }, 'error after response started');
         return;

@@ -51,9 +51,10 @@ describe('each recorded Stripe event', () => {
     const answer = await app.sendFixture(fixture, orderId);
 
     expect(answer.status).toBe(200);
-    const order = await app.sql.query('SELECT status, version FROM orders WHERE id = $1', [
-      orderId,
-    ]);
+    const order = await app.sql.query(
+      'SELECT status, version FROM orders WHERE id = $1',
+      [orderId],
+    );
     const ledger = await app.sql.query(
       'SELECT type, order_id, disposition FROM stripe_events WHERE id = $1',
       [answer.eventId],

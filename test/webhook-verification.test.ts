@@ -6,7 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadFixture } from '../src/cli/shared.js';
 import { aimEventAtOrder, signPayload } from '../src/stripe/replay.js';
-import { startTestSettle, TEST_WEBHOOK_SECRET, type TestSettle } from './helpers/settle.js';
+import {
+  startTestSettle,
+  TEST_WEBHOOK_SECRET,
+  type TestSettle,
+} from './helpers/settle.js';
 
 const FIXTURE = 'checkout.session.completed.payrails.json';
 const FIVE_MINUTES_S = 300;
@@ -28,7 +32,9 @@ function beforeEachOrder() {
   // A fresh order and event per test, so "nothing written" is checked per test.
   afterEach(async () => {
     const events = await app.sql.query('SELECT count(*)::int AS n FROM stripe_events');
-    const order = await app.sql.query('SELECT status FROM orders WHERE id = $1', [orderId]);
+    const order = await app.sql.query('SELECT status FROM orders WHERE id = $1', [
+      orderId,
+    ]);
     expect(events.rows[0].n).toBe(0);
     expect(order.rows[0].status).toBe('PENDING');
   });
@@ -50,7 +56,9 @@ describe('refused webhooks', () => {
 
     expect(answer).toEqual({
       status: 400,
-      body: { error: { code: 'invalid_signature', message: 'missing Stripe-Signature header' } },
+      body: {
+        error: { code: 'invalid_signature', message: 'missing Stripe-Signature header' },
+      },
     });
   });
 
@@ -78,7 +86,11 @@ describe('refused webhooks', () => {
 
   it('refuses a stale timestamp (a replay of an old delivery)', async () => {
     const body = await freshPayload();
-    const signature = signPayload(body, TEST_WEBHOOK_SECRET, nowSeconds() - 2 * FIVE_MINUTES_S);
+    const signature = signPayload(
+      body,
+      TEST_WEBHOOK_SECRET,
+      nowSeconds() - 2 * FIVE_MINUTES_S,
+    );
 
     const answer = await app.postWebhook(body, signature);
 
@@ -152,8 +164,14 @@ describe('several signing secrets', () => {
     const event = aimEventAtOrder(await loadFixture(FIXTURE), rotatedOrder);
     const body = JSON.stringify(event);
 
-    const withOld = await rotated.postWebhook(body, signPayload(body, 'whsec_old_secret'));
-    const withNew = await rotated.postWebhook(body, signPayload(body, TEST_WEBHOOK_SECRET));
+    const withOld = await rotated.postWebhook(
+      body,
+      signPayload(body, 'whsec_old_secret'),
+    );
+    const withNew = await rotated.postWebhook(
+      body,
+      signPayload(body, TEST_WEBHOOK_SECRET),
+    );
 
     expect(withOld).toMatchObject({ status: 200, body: { duplicate: false } });
     expect(withNew).toMatchObject({ status: 200, body: { duplicate: true } });

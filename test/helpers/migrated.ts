@@ -1,0 +1,27 @@
+/**
+ * A migrated database of its own, without a running settle, for tests of
+ * the SQL itself.
+ */
+import pg from 'pg';
+
+import { migrate } from '../../src/db/migrate.js';
+import { createLogger } from '../../src/logger.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export async function createMigratedDatabase(): Promise<{
+  database: TestDatabase;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}> {
+  const database = await createTestDatabase();
+  const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  await migrate(pool, createLogger({ level: 'silent' }));
+  return {
+    database,
+    pool,
+    async close() {
+      await pool.end();
+      await database.drop();
+    },
+  };
+}

@@ -45,8 +45,14 @@ export function createDatabase(options: DatabaseOptions): SettleDatabase {
     pool,
     db,
     close() {
-      // kysely's destroy() ends the pool it was given.
-      closing ??= db.destroy();
+      closing ??= (async () => {
+        await db.destroy();
+        // kysely ends the pool only if it ever used it; migrations use the pool
+        // directly, so end it here too, or its idle clients hold the process.
+        if (!pool.ended) {
+          await pool.end();
+        }
+      })();
       return closing;
     },
   };

@@ -3,7 +3,7 @@
  * order and signed: each produces its expected transition, or none.
  */
 import { readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { FIXTURE_DIRECTORY } from '../src/cli/shared.js';
 import { startTestSettle, type TestSettle } from './helpers/settle.js';
@@ -36,6 +36,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app.close();
+});
+afterEach(async () => {
+  await app.expectNoWaiters();
 });
 
 describe('each recorded Stripe event', () => {

@@ -1,7 +1,7 @@
 /**
  * Creating and reading orders over HTTP, and the bodies refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestSettle, type TestSettle } from './helpers/settle.js';
 
@@ -12,6 +12,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app.close();
+});
+afterEach(async () => {
+  await app.expectNoWaiters();
 });
 
 async function post(body: string | undefined, contentType = 'application/json') {

@@ -315,3 +315,28 @@ describe('finding the order in an event', () => {
     expect(ledger.rows).toEqual([{ order_id: missing }]);
   });
 });
+
+describe('a database failure', () => {
+  it('answers 500 so that Stripe retries, and the retry applies', async () => {
+    const { orderId } = await app.createOrder();
+    const event = aimEventAtOrder(await loadFixture(PAID), orderId);
+    await app.sql.query('ALTER TABLE stripe_events RENAME TO stripe_events_away');
+
+    let failed;
+    try {
+      failed = await app.sendEvent(event);
+    } finally {
+      await app.sql.query('ALTER TABLE stripe_events_away RENAME TO stripe_events');
+    }
+    const beforeRetry = await orderRow(orderId);
+    const retried = await app.sendEvent(event);
+
+    expect(failed).toEqual({
+      status: 500,
+      body: { error: { code: 'internal_error', message: 'internal error' } },
+    });
+    expect(beforeRetry).toEqual({ status: 'PENDING', version: 0 });
+    expect(retried).toMatchObject({ status: 200, body: { duplicate: false } });
+    expect(await orderRow(orderId)).toEqual({ status: 'SUCCEEDED', version: 1 });
+  });
+});

@@ -135,6 +135,23 @@ describe('refused webhooks', () => {
     expect(answer.body.error.code).toBe('invalid_event');
   });
 
+  it.each([
+    ['an event id over 255 characters', { id: `evt_${'x'.repeat(300)}` }],
+    ['an empty event id', { id: '' }],
+    ['created that is not a Unix time', { created: 1e20 }],
+    ['created as a string', { created: '1700000000' }],
+    ['data.object that is an array', { data: { object: [] } }],
+    ['livemode that is not a boolean', { livemode: 'false' }],
+  ])('refuses a signed event with %s', async (_name, change) => {
+    const event = { ...JSON.parse(await freshPayload()), ...change };
+    const body = JSON.stringify(event);
+
+    const answer = await app.postWebhook(body, signPayload(body, TEST_WEBHOOK_SECRET));
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('invalid_event');
+  });
+
   it('refuses a body over the limit with 413', async () => {
     await freshPayload();
     const body = JSON.stringify({ padding: 'x'.repeat(100 * 1024) });

@@ -58,6 +58,11 @@ async function demo(): Promise<void> {
 }
 
 demo().catch((error: unknown) => {
-  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  const reason = error instanceof Error ? error.message : String(error);
+  const hint =
+    reason === 'fetch failed'
+      ? ` (is settle running at ${settleUrl()}? start it with make start)`
+      : '';
+  console.error(`demo failed: ${reason}${hint}`);
   process.exit(1);
 });

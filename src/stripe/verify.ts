@@ -19,6 +19,10 @@ export interface StripeEvent {
   data: { object: Record<string, unknown> };
 }
 
+const MAX_TEXT_LENGTH = 255;
+/** Year 2500: a `created` past it is not a Unix time in seconds. */
+const LATEST_PLAUSIBLE_UNIX_S = 16_725_225_600;
+
 export function verifyStripeEvent(
   payload: Buffer,
   signatureHeader: string | undefined,
@@ -53,11 +57,15 @@ function checkEventShape(event: unknown): StripeEvent {
   const candidate = event as Partial<StripeEvent> | null;
   const object = candidate?.data?.object;
   if (
-    typeof candidate?.id !== 'string' ||
-    candidate.id === '' ||
-    typeof candidate.type !== 'string' ||
-    typeof candidate.created !== 'number' ||
-    typeof candidate.livemode !== 'boolean' ||
+    !isBoundedText(candidate?.id) ||
+    !isBoundedText(candidate?.type) ||
+    !isPlausibleUnixTime(candidate?.created) ||
+    typeof candidate?.livemode !== 'boolean' ||
+    !(
+      candidate.api_version === null ||
+      candidate.api_version === undefined ||
+      isBoundedText(candidate.api_version)
+    ) ||
     typeof object !== 'object' ||
     object === null ||
     Array.isArray(object)
@@ -68,6 +76,19 @@ function checkEventShape(event: unknown): StripeEvent {
     );
   }
   return candidate as StripeEvent;
+}
+
+/** Stripe's ids and names are short; the ledger's columns hold 255 characters. */
+function isBoundedText(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_TEXT_LENGTH;
+}
+
+function isPlausibleUnixTime(value: unknown): value is number {
+  return (
+    Number.isSafeInteger(value) &&
+    (value as number) >= 0 &&
+    (value as number) < LATEST_PLAUSIBLE_UNIX_S
+  );
 }
 
 /** The SDK's messages go on with advice; the first sentence says what failed. */

@@ -10,7 +10,13 @@
  */
 import { openStream } from '../client/event-stream.js';
 import { aimEventAtOrder } from '../stripe/replay.js';
-import { loadFixture, postSignedEvent, settleUrl, signingSecret } from './shared.js';
+import {
+  describeFailure,
+  loadFixture,
+  postSignedEvent,
+  settleUrl,
+  signingSecret,
+} from './shared.js';
 
 const FIXTURE = process.argv[2] ?? 'checkout.session.completed.syncengine.json';
 
@@ -58,11 +64,6 @@ async function demo(): Promise<void> {
 }
 
 demo().catch((error: unknown) => {
-  const reason = error instanceof Error ? error.message : String(error);
-  const hint =
-    reason === 'fetch failed'
-      ? ` (is settle running at ${settleUrl()}? start it with make start)`
-      : '';
-  console.error(`demo failed: ${reason}${hint}`);
+  console.error(`demo failed: ${describeFailure(error)}`);
   process.exit(1);
 });

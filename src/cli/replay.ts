@@ -9,7 +9,13 @@
  * --duplicate keeps the fixture's id, to resend an event Stripe already sent.
  */
 import { aimEventAtOrder } from '../stripe/replay.js';
-import { loadFixture, postSignedEvent, settleUrl, signingSecret } from './shared.js';
+import {
+  describeFailure,
+  loadFixture,
+  postSignedEvent,
+  settleUrl,
+  signingSecret,
+} from './shared.js';
 
 async function replay(argv: string[]): Promise<void> {
   const duplicate = argv.includes('--duplicate');
@@ -32,8 +38,6 @@ async function replay(argv: string[]): Promise<void> {
 }
 
 replay(process.argv.slice(2)).catch((error: unknown) => {
-  console.error(
-    `replay failed: ${error instanceof Error ? error.message : String(error)}`,
-  );
+  console.error(`replay failed: ${describeFailure(error)}`);
   process.exit(1);
 });

@@ -52,3 +52,11 @@ export async function postSignedEvent(
   });
   return { status: response.status, body: await response.text() };
 }
+
+/** A failure in words, with a hint when settle simply is not running. */
+export function describeFailure(error: unknown): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  return reason === 'fetch failed'
+    ? `${reason} (is settle running at ${settleUrl()}? start it with make start)`
+    : reason;
+}

@@ -32,6 +32,8 @@ COMMENT ON TABLE orders IS
   'the outcomes recorded (0 while PENDING) and is the SSE message id. '
   'Transitions are enforced by trigger orders_enforce_status_rules; each '
   'recorded outcome is announced by trigger orders_notify_outcome.';
+COMMENT ON COLUMN orders.id IS
+  'settle''s order id; shops put it in Stripe metadata as order_id.';
 COMMENT ON COLUMN orders.owner IS
   'Who may wait on this order: the user id of the shop''s customer.';
 COMMENT ON COLUMN orders.status IS
@@ -46,6 +48,13 @@ COMMENT ON COLUMN orders.currency IS
 COMMENT ON COLUMN orders.stripe_checkout_session_id IS
   'Set when the order is paid through Stripe Checkout. A declined card on '
   'such an order is not an outcome: the customer may try another card.';
+COMMENT ON COLUMN orders.stripe_payment_intent_id IS
+  'The PaymentIntent paying this order, when known (pi_...).';
+COMMENT ON COLUMN orders.stripe_subscription_id IS
+  'The subscription this order changes, when it is a subscription payment.';
+COMMENT ON COLUMN orders.stripe_invoice_id IS
+  'The invoice that settles this order (a seat change), when known (in_...).';
+COMMENT ON COLUMN orders.created_at IS 'When the frontend created the order.';
 COMMENT ON COLUMN orders.updated_at IS
   'Set by trigger orders_enforce_status_rules on every update.';
 

@@ -123,7 +123,7 @@ function readWebhookSecrets(
   // Checked everywhere, not only in production: an API key pasted here by
   // mistake would make every webhook fail verification, silently.
   for (const [index, secret] of values.entries()) {
-    if (!/^whsec_[A-Za-z0-9_]+$/.test(secret)) {
+    if (!/^whsec_[A-Za-z0-9_+/=-]+$/.test(secret)) {
       throw new ConfigError(
         'STRIPE_WEBHOOK_SECRET',
         `secret #${index + 1} does not look like a webhook signing secret ` +

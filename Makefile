@@ -1,16 +1,18 @@
 # settle: the commands a newcomer needs. Each installs what is missing first.
 
 NODE_MODULES := node_modules/.package-lock.json
+# One node process, so that signals reach settle itself, not an npx wrapper.
+TSX := node --import tsx
 
 .PHONY: start test demo replay migrate typecheck format format-check build clean
 
-$(NODE_MODULES): package.json package-lock.json
+$(NODE_MODULES): package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
 ## start: settle on an embedded PostgreSQL (or DATABASE_URL), on PORT (3000)
 start: $(NODE_MODULES)
-	npx tsx src/main.ts
+	$(TSX) src/main.ts
 
 ## test: the whole suite against a real PostgreSQL (embedded unless DATABASE_URL)
 test: $(NODE_MODULES)
@@ -19,15 +21,15 @@ test: $(NODE_MODULES)
 
 ## demo: against a running settle, wait on an order and pay it with a real event
 demo: $(NODE_MODULES)
-	npx tsx src/cli/demo.ts $(FIXTURE)
+	$(TSX) src/cli/demo.ts $(FIXTURE)
 
 ## replay FIXTURE=<file> ORDER=<id> [DUPLICATE=1]: send one signed fixture event
 replay: $(NODE_MODULES)
-	npx tsx src/cli/replay.ts $(FIXTURE) $(ORDER) $(if $(DUPLICATE),--duplicate)
+	$(TSX) src/cli/replay.ts $(FIXTURE) $(ORDER) $(if $(DUPLICATE),--duplicate)
 
 ## migrate: apply sql/ to DATABASE_URL and exit
 migrate: $(NODE_MODULES)
-	npx tsx src/cli/migrate.ts
+	$(TSX) src/cli/migrate.ts
 
 typecheck: $(NODE_MODULES)
 	npx tsc --noEmit -p .

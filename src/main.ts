@@ -101,10 +101,10 @@ async function ensureDatabase(serverUrl: string, name: string): Promise<string> 
   return url.toString();
 }
 
-/** settle owns SIGINT and SIGTERM: the first starts a clean stop. */
+/** settle owns SIGINT, SIGTERM and SIGHUP: the first starts a clean stop. */
 function onShutdownSignal(stop: (signal: string) => Promise<void>, logger: Logger): void {
   let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (stopping) {
         return;

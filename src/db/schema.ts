@@ -2,7 +2,7 @@
  * The tables as kysely sees them. sql/ is the source of truth; these types
  * follow it by hand and the tests read and write every column through them.
  */
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 import type { OrderStatus } from '../orders/status.js';
 
@@ -45,5 +45,3 @@ export interface Database {
 }
 
 export type OrderRow = Selectable<OrdersTable>;
-export type NewOrderRow = Insertable<OrdersTable>;
-export type StripeEventRow = Selectable<StripeEventsTable>;

@@ -23,9 +23,9 @@ test: $(NODE_MODULES)
 demo: $(NODE_MODULES)
 	$(TSX) src/cli/demo.ts $(FIXTURE)
 
-## replay FIXTURE=<file> ORDER=<id> [DUPLICATE=1]: send one signed fixture event
+## replay FIXTURE=<file> ORDER=<id> [EVENT_ID=evt_…]: send one signed fixture event
 replay: $(NODE_MODULES)
-	$(TSX) src/cli/replay.ts $(FIXTURE) $(ORDER) $(if $(DUPLICATE),--duplicate)
+	$(TSX) src/cli/replay.ts $(FIXTURE) $(ORDER) $(if $(EVENT_ID),--event-id $(EVENT_ID))
 
 ## migrate: apply sql/ to DATABASE_URL and exit
 migrate: $(NODE_MODULES)

@@ -3,10 +3,11 @@
  * running settle, aimed at an order and signed as Stripe signs it. This is
  * how to drive settle without a Stripe account.
  *
- *   tsx src/cli/replay.ts <fixture file or name> <order id> [--duplicate]
+ *   replay.ts <fixture file or name> <order id> [--event-id evt_…]
  *
  * Each replay gets a fresh event id (the fixtures share ids across files);
- * --duplicate keeps the fixture's id, to resend an event Stripe already sent.
+ * --event-id sends it under an id already sent, as Stripe does when it
+ * delivers an event again.
  */
 import { aimEventAtOrder } from '../stripe/replay.js';
 import {
@@ -17,21 +18,32 @@ import {
   signingSecret,
 } from './shared.js';
 
+const USAGE = 'usage: replay <fixture file or name> <order id> [--event-id evt_…]';
+
 async function replay(argv: string[]): Promise<void> {
-  const duplicate = argv.includes('--duplicate');
-  const [fixture, orderId] = argv.filter((arg) => !arg.startsWith('--'));
-  if (fixture === undefined || orderId === undefined) {
-    console.error('usage: replay <fixture file or name> <order id> [--duplicate]');
+  const eventIdAt = argv.indexOf('--event-id');
+  const eventId = eventIdAt === -1 ? undefined : argv[eventIdAt + 1];
+  const [fixture, orderId, ...extra] = argv.filter(
+    (_arg, index) => index !== eventIdAt && index !== eventIdAt + 1,
+  );
+  if (
+    fixture === undefined ||
+    orderId === undefined ||
+    extra.length > 0 ||
+    eventId === ''
+  ) {
+    console.error(USAGE);
     process.exit(2);
   }
 
-  const event = aimEventAtOrder(await loadFixture(fixture), orderId, {
-    keepEventId: duplicate,
-  });
+  const event = aimEventAtOrder(await loadFixture(fixture), orderId, { eventId });
   const posted = await postSignedEvent(settleUrl(), event, signingSecret());
   console.log(
     `${String(event.type)} ${String(event.id)} -> ${posted.status} ${posted.body}`,
   );
+  if (eventId === undefined) {
+    console.log(`resend this very event with EVENT_ID=${String(event.id)}`);
+  }
   if (posted.status >= 300) {
     process.exit(1);
   }

@@ -35,7 +35,9 @@ export function createDatabase(options: DatabaseOptions): SettleDatabase {
   // An idle client that loses its connection emits 'error' on the pool; without
   // a listener that would crash the process. The next query gets a new client.
   pool.on('error', (error) => {
-    options.logger.warn({ err: error }, 'idle database connection lost');
+    // Only the message and code: pg hangs the whole client on some errors.
+    const { message, code } = error as Error & { code?: string };
+    options.logger.warn({ error: { message, code } }, 'idle database connection lost');
   });
 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

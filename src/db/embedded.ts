@@ -71,7 +71,9 @@ export async function startEmbeddedPostgres(
     port,
     dataDir,
     stop() {
-      stopping ??= server.stop();
+      stopping ??= server
+        .stop()
+        .then(() => logger.info({ port }, 'embedded postgres stopped'));
       return stopping;
     },
   };

@@ -12,8 +12,8 @@ import { ORDER_ID_METADATA_KEY } from './events.js';
 const INVOICE_PARENT_API_VERSION = '2025-03-31';
 
 export interface AimOptions {
-  /** Keep the event's own id, to resend it as a duplicate. Default: a fresh id. */
-  keepEventId?: boolean;
+  /** The event id to send, e.g. one sent before, to resend it. Default: a fresh id. */
+  eventId?: string;
   /** For invoices: where the order id goes. Default: as the event's API version has it. */
   invoiceShape?: 'subscription_details' | 'parent';
 }
@@ -22,7 +22,7 @@ export interface AimOptions {
  * A copy of `event` whose object names `orderId` where Stripe would carry it:
  * the object's metadata, or for an invoice its subscription's metadata. The
  * fixtures reuse event ids across files, so the copy gets a fresh event id
- * unless asked to keep it.
+ * unless given one.
  */
 export function aimEventAtOrder<T extends Record<string, unknown>>(
   event: T,
@@ -30,9 +30,7 @@ export function aimEventAtOrder<T extends Record<string, unknown>>(
   options: AimOptions = {},
 ): T {
   const copy = structuredClone(event) as Record<string, any>;
-  if (options.keepEventId !== true) {
-    copy.id = `evt_replay_${randomBytes(12).toString('hex')}`;
-  }
+  copy.id = options.eventId ?? `evt_replay_${randomBytes(12).toString('hex')}`;
 
   const object = copy.data?.object;
   if (typeof object !== 'object' || object === null) {

@@ -23,9 +23,11 @@ const USAGE = 'usage: replay <fixture file or name> <order id> [--event-id evt_â
 async function replay(argv: string[]): Promise<void> {
   const eventIdAt = argv.indexOf('--event-id');
   const eventId = eventIdAt === -1 ? undefined : argv[eventIdAt + 1];
-  const [fixture, orderId, ...extra] = argv.filter(
-    (_arg, index) => index !== eventIdAt && index !== eventIdAt + 1,
-  );
+  const positional =
+    eventIdAt === -1
+      ? argv
+      : argv.filter((_arg, i) => i !== eventIdAt && i !== eventIdAt + 1);
+  const [fixture, orderId, ...extra] = positional;
   if (
     fixture === undefined ||
     orderId === undefined ||

@@ -3,10 +3,10 @@
  * order and signed: each produces its expected transition, or none.
  */
 import { readdirSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { FIXTURE_DIRECTORY } from '../src/cli/shared.js';
-import { startTestSettle, type TestSettle } from './helpers/settle.js';
+import { useTestSettle } from './helpers/settle.js';
 
 /** The status each fixture type leads a PENDING order to; null: no change. */
 const EXPECTED_STATUS: Record<string, string | null> = {
@@ -29,17 +29,7 @@ const EXPECTED_STATUS: Record<string, string | null> = {
 
 const fixtures = readdirSync(FIXTURE_DIRECTORY).filter((name) => name.endsWith('.json'));
 
-let app: TestSettle;
-
-beforeAll(async () => {
-  app = await startTestSettle();
-});
-afterAll(async () => {
-  await app.close();
-});
-afterEach(async () => {
-  await app.expectNoWaiters();
-});
+const app = useTestSettle();
 
 describe('each recorded Stripe event', () => {
   it('covers every fixture type', () => {
@@ -49,16 +39,16 @@ describe('each recorded Stripe event', () => {
 
   it.each(fixtures)('%s', async (fixture) => {
     const expected = EXPECTED_STATUS[typeOf(fixture)];
-    const { orderId } = await app.createOrder();
+    const { orderId } = await app().createOrder();
 
-    const answer = await app.sendFixture(fixture, orderId);
+    const answer = await app().sendFixture(fixture, orderId);
 
     expect(answer.status).toBe(200);
-    const order = await app.sql.query(
+    const order = await app().sql.query(
       'SELECT status, version FROM orders WHERE id = $1',
       [orderId],
     );
-    const ledger = await app.sql.query(
+    const ledger = await app().sql.query(
       'SELECT type, order_id, disposition FROM stripe_events WHERE id = $1',
       [answer.eventId],
     );

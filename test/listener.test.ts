@@ -2,29 +2,19 @@
  * The listener connection: junk on the channel is ignored, the connection is
  * findable by a DBA, and a dropped connection comes back and catches up.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { OUTCOME_CHANNEL } from '../src/notify/listener.js';
 import { eventually } from './helpers/eventually.js';
-import { startTestSettle, type TestSettle } from './helpers/settle.js';
+import { useTestSettle } from './helpers/settle.js';
 
 const PAID = 'invoice.paid.stripemock.json';
 const NOTIFY_LIMIT_BYTES = 8000;
 
-let app: TestSettle;
-
-beforeAll(async () => {
-  app = await startTestSettle();
-});
-afterAll(async () => {
-  await app.close();
-});
-afterEach(async () => {
-  await app.expectNoWaiters();
-});
+const app = useTestSettle();
 
 async function listenerPid(): Promise<number | undefined> {
-  const result = await app.sql.query(
+  const result = await app().sql.query(
     `SELECT pid FROM pg_stat_activity
       WHERE application_name = 'settle-listener' AND datname = current_database()`,
   );
@@ -32,7 +22,7 @@ async function listenerPid(): Promise<number | undefined> {
 }
 
 async function expectStreamWokenBy(orderId: string, act: () => Promise<unknown>) {
-  const stream = await app.openStream(orderId);
+  const stream = await app().openStream(orderId);
   await stream.retryMs;
   await act();
   const message = await stream.next();
@@ -41,7 +31,7 @@ async function expectStreamWokenBy(orderId: string, act: () => Promise<unknown>)
 
 describe('the listener', () => {
   it('is one connection a DBA can find by its application_name', async () => {
-    const result = await app.sql.query(
+    const result = await app().sql.query(
       `SELECT count(*)::int AS n FROM pg_stat_activity
         WHERE application_name = 'settle-listener' AND datname = current_database()`,
     );
@@ -67,23 +57,23 @@ describe('the listener', () => {
     ],
     ['an empty payload', ''],
   ])('ignores %s sent by hand and keeps working', async (_name, payload) => {
-    const { orderId } = await app.createOrder();
+    const { orderId } = await app().createOrder();
 
-    await app.sql.query('SELECT pg_notify($1, $2)', [OUTCOME_CHANNEL, payload]);
+    await app().sql.query('SELECT pg_notify($1, $2)', [OUTCOME_CHANNEL, payload]);
 
-    expect(app.settle.listener.isListening).toBe(true);
-    await expectStreamWokenBy(orderId, () => app.sendFixture(PAID, orderId));
+    expect(app().settle.listener.isListening).toBe(true);
+    await expectStreamWokenBy(orderId, () => app().sendFixture(PAID, orderId));
   });
 
   it('comes back after its backend is terminated; the stream hears an outcome committed meanwhile', async () => {
-    const { orderId } = await app.createOrder();
-    const stream = await app.openStream(orderId);
+    const { orderId } = await app().createOrder();
+    const stream = await app().openStream(orderId);
     await stream.retryMs;
     const oldPid = await listenerPid();
 
     // Commit the outcome while the listener is away: its notification is lost.
-    await app.sql.query('SELECT pg_terminate_backend($1)', [oldPid]);
-    await app.sql.query(
+    await app().sql.query('SELECT pg_terminate_backend($1)', [oldPid]);
+    await app().sql.query(
       "UPDATE orders SET status = 'SUCCEEDED', version = version + 1 WHERE id = $1",
       [orderId],
     );
@@ -95,6 +85,6 @@ describe('the listener', () => {
       expect(pid).toBeDefined();
       expect(pid).not.toBe(oldPid);
     });
-    expect(app.settle.listener.isListening).toBe(true);
+    expect(app().settle.listener.isListening).toBe(true);
   });
 });

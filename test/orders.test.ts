@@ -1,24 +1,14 @@
 /**
  * Creating and reading orders over HTTP, and the bodies refused.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestSettle, type TestSettle } from './helpers/settle.js';
+import { useTestSettle } from './helpers/settle.js';
 
-let app: TestSettle;
-
-beforeAll(async () => {
-  app = await startTestSettle();
-});
-afterAll(async () => {
-  await app.close();
-});
-afterEach(async () => {
-  await app.expectNoWaiters();
-});
+const app = useTestSettle();
 
 async function post(body: string | undefined, contentType = 'application/json') {
-  const response = await fetch(`${app.baseUrl}/orders`, {
+  const response = await fetch(`${app().baseUrl}/orders`, {
     method: 'POST',
     headers: body === undefined ? {} : { 'Content-Type': contentType },
     body,
@@ -42,7 +32,7 @@ describe('POST /orders', () => {
       currency: 'usd',
     });
     expect(answer.headers.get('location')).toBe(`/orders/${answer.body.orderId}`);
-    const row = await app.sql.query('SELECT owner, amount FROM orders WHERE id = $1', [
+    const row = await app().sql.query('SELECT owner, amount FROM orders WHERE id = $1', [
       answer.body.orderId,
     ]);
     expect(row.rows[0]).toEqual({ owner: 'anonymous', amount: '1999' });
@@ -77,13 +67,13 @@ describe('POST /orders', () => {
     ['an amount without a currency', '{"amount": 1999}', 'invalid_body'],
     ['an array', '[1, 2]', 'invalid_body'],
   ])('refuses %s with 400', async (_name, body, code) => {
-    const before = await app.sql.query('SELECT count(*)::int AS n FROM orders');
+    const before = await app().sql.query('SELECT count(*)::int AS n FROM orders');
 
     const answer = await post(body);
 
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe(code);
-    const after = await app.sql.query('SELECT count(*)::int AS n FROM orders');
+    const after = await app().sql.query('SELECT count(*)::int AS n FROM orders');
     expect(after.rows[0].n).toBe(before.rows[0].n);
   });
 
@@ -99,7 +89,7 @@ describe('GET /orders/:orderId', () => {
   it('reads an order with the same field names', async () => {
     const created = await post(JSON.stringify({ amount: 500, currency: 'eur' }));
 
-    const response = await fetch(`${app.baseUrl}/orders/${created.body.orderId}`);
+    const response = await fetch(`${app().baseUrl}/orders/${created.body.orderId}`);
 
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual(created.body);
@@ -107,9 +97,9 @@ describe('GET /orders/:orderId', () => {
 
   it('answers 404 for an unknown order and 400 for a malformed id', async () => {
     const unknown = await fetch(
-      `${app.baseUrl}/orders/00000000-0000-4000-8000-000000000000`,
+      `${app().baseUrl}/orders/00000000-0000-4000-8000-000000000000`,
     );
-    const malformed = await fetch(`${app.baseUrl}/orders/1234`);
+    const malformed = await fetch(`${app().baseUrl}/orders/1234`);
 
     expect(unknown.status).toBe(404);
     expect((await unknown.json()).error.code).toBe('order_not_found');
@@ -120,8 +110,8 @@ describe('GET /orders/:orderId', () => {
 
 describe('health', () => {
   it('answers /healthz and /readyz while the listener is connected', async () => {
-    const health = await fetch(`${app.baseUrl}/healthz`);
-    const ready = await fetch(`${app.baseUrl}/readyz`);
+    const health = await fetch(`${app().baseUrl}/healthz`);
+    const ready = await fetch(`${app().baseUrl}/readyz`);
 
     expect(health.status).toBe(200);
     expect(ready.status).toBe(200);

@@ -2,40 +2,30 @@
  * The stream route's own rules: headers, heartbeats, timeouts, clients that
  * leave, and the errors it answers before any stream starts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { eventually } from './helpers/eventually.js';
-import { startTestSettle, type TestSettle } from './helpers/settle.js';
+import { useTestSettle } from './helpers/settle.js';
 
 const STREAM_TIMEOUT_MS = 400;
 const HEARTBEAT_MS = 50;
 
-let app: TestSettle;
-
-beforeAll(async () => {
-  app = await startTestSettle({
-    streamTimeoutMs: STREAM_TIMEOUT_MS,
-    heartbeatIntervalMs: HEARTBEAT_MS,
-    reconnectDelayMs: 1500,
-  });
-});
-afterAll(async () => {
-  await app.close();
-});
-afterEach(async () => {
-  await app.expectNoWaiters();
+const app = useTestSettle({
+  streamTimeoutMs: STREAM_TIMEOUT_MS,
+  heartbeatIntervalMs: HEARTBEAT_MS,
+  reconnectDelayMs: 1500,
 });
 
 async function getJson(path: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${app.baseUrl}${path}`, { headers });
+  const response = await fetch(`${app().baseUrl}${path}`, { headers });
   return { status: response.status, body: await response.json() };
 }
 
 describe('an open stream', () => {
   it('sends its headers and retry delay at once, before anything happens', async () => {
-    const { orderId } = await app.createOrder();
+    const { orderId } = await app().createOrder();
 
-    const stream = await app.openStream(orderId);
+    const stream = await app().openStream(orderId);
 
     expect(stream.status).toBe(200);
     expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
@@ -46,16 +36,16 @@ describe('an open stream', () => {
   });
 
   it('sends heartbeat comments while it waits', async () => {
-    const { orderId } = await app.createOrder();
-    const stream = await app.openStream(orderId);
+    const { orderId } = await app().createOrder();
+    const stream = await app().openStream(orderId);
 
     await eventually(() => expect(stream.comments).toBeGreaterThanOrEqual(2));
     stream.close();
   });
 
   it('sends event: timeout and ends when nothing happens in time', async () => {
-    const { orderId } = await app.createOrder();
-    const stream = await app.openStream(orderId);
+    const { orderId } = await app().createOrder();
+    const stream = await app().openStream(orderId);
 
     const message = await stream.next();
 
@@ -66,22 +56,22 @@ describe('an open stream', () => {
   });
 
   it('leaves no waiter behind when the client disconnects mid-wait', async () => {
-    const { orderId } = await app.createOrder();
-    const stream = await app.openStream(orderId);
+    const { orderId } = await app().createOrder();
+    const stream = await app().openStream(orderId);
     await stream.retryMs;
-    expect(app.settle.waiters.size).toBe(1);
+    expect(app().settle.waiters.size).toBe(1);
 
     stream.close();
 
-    await eventually(() => expect(app.settle.waiters.size).toBe(0));
+    await eventually(() => expect(app().settle.waiters.size).toBe(0));
   });
 
   it('accepts an order id in upper case', async () => {
-    const { orderId } = await app.createOrder();
-    const stream = await app.openStream(orderId.toUpperCase());
+    const { orderId } = await app().createOrder();
+    const stream = await app().openStream(orderId.toUpperCase());
     await stream.retryMs;
 
-    await app.sendFixture('invoice.paid.stripemock.json', orderId);
+    await app().sendFixture('invoice.paid.stripemock.json', orderId);
     const message = await stream.next();
 
     expect(message?.event).toBe('order.succeeded');
@@ -108,7 +98,7 @@ describe('errors before a stream starts', () => {
   it.each(['abc', '-1', '1.5', '1e3', '0x1', '99999999999'])(
     'answers 400 for Last-Event-ID %j',
     async (lastEventId) => {
-      const { orderId } = await app.createOrder();
+      const { orderId } = await app().createOrder();
 
       const answer = await getJson(`/orders/${orderId}/events`, {
         'Last-Event-ID': lastEventId,
@@ -120,7 +110,7 @@ describe('errors before a stream starts', () => {
   );
 
   it('answers 400 for a Last-Event-ID ahead of the order', async () => {
-    const { orderId } = await app.createOrder();
+    const { orderId } = await app().createOrder();
 
     const answer = await getJson(`/orders/${orderId}/events`, { 'Last-Event-ID': '3' });
 
@@ -130,7 +120,7 @@ describe('errors before a stream starts', () => {
 
   it('answers unknown routes and methods with a JSON error', async () => {
     const route = await getJson('/nothing-here');
-    const method = await fetch(`${app.baseUrl}/webhooks/stripe`);
+    const method = await fetch(`${app().baseUrl}/webhooks/stripe`);
 
     expect(route).toEqual({
       status: 404,

@@ -3,34 +3,24 @@
  * trigger notifies, the listener wakes the stream, the stream sends one
  * message and ends.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { loadFixture } from '../src/cli/shared.js';
 import type { OpenStream } from '../src/client/event-stream.js';
 import { aimEventAtOrder } from '../src/stripe/replay.js';
 import { recordNotifications } from './helpers/notifications.js';
-import { startTestSettle, type TestSettle } from './helpers/settle.js';
+import { useTestSettle } from './helpers/settle.js';
 
 const PAID = 'checkout.session.completed.syncengine.json';
 const CARD_DECLINED = 'payment_intent.payment_failed.stripemock.json';
 const INVOICE_FAILED = 'invoice.payment_failed.stripemock.json';
 const INVOICE_PAID = 'invoice.paid.stripemock.json';
 
-let app: TestSettle;
-
-beforeAll(async () => {
-  app = await startTestSettle();
-});
-afterAll(async () => {
-  await app.close();
-});
-afterEach(async () => {
-  await app.expectNoWaiters();
-});
+const app = useTestSettle();
 
 /** Opens a stream and waits until it is registered and waiting. */
 async function waitingStream(orderId: string, headers?: Record<string, string>) {
-  const stream = await app.openStream(orderId, headers);
+  const stream = await app().openStream(orderId, headers);
   expect(stream.status).toBe(200);
   await stream.retryMs;
   return stream;
@@ -47,18 +37,19 @@ async function expectEnded(stream: OpenStream) {
 }
 
 async function orderRow(orderId: string) {
-  const result = await app.sql.query('SELECT status, version FROM orders WHERE id = $1', [
-    orderId,
-  ]);
+  const result = await app().sql.query(
+    'SELECT status, version FROM orders WHERE id = $1',
+    [orderId],
+  );
   return result.rows[0] as { status: string; version: number };
 }
 
 describe('waking a stream', () => {
   it('wakes a stream that waits when the webhook lands', async () => {
-    const { orderId } = await app.createOrder();
+    const { orderId } = await app().createOrder();
     const stream = await waitingStream(orderId);
 
-    const answer = await app.sendFixture(PAID, orderId);
+    const answer = await app().sendFixture(PAID, orderId);
     const message = await nextMessage(stream);
 
     expect(answer).toMatchObject({ status: 200, body: { disposition: 'applied' } });
@@ -70,10 +61,10 @@ describe('waking a stream', () => {
   });
 
   it('answers at once when the webhook landed before the stream opened', async () => {
-    const { orderId } = await app.createOrder();
-    await app.sendFixture(PAID, orderId);
+    const { orderId } = await app().createOrder();
+    await app().sendFixture(PAID, orderId);
 
-    const stream = await app.openStream(orderId);
+    const stream = await app().openStream(orderId);
     const message = await nextMessage(stream);
 
     expect(message.event).toBe('order.succeeded');
@@ -84,14 +75,14 @@ describe('waking a stream', () => {
   it('never loses a webhook that races the opening of the stream', async () => {
     const rounds = 25;
     const orders = await Promise.all(
-      Array.from({ length: rounds }, () => app.createOrder()),
+      Array.from({ length: rounds }, () => app().createOrder()),
     );
 
     const messages = await Promise.all(
       orders.map(async ({ orderId }) => {
         const [stream] = await Promise.all([
-          app.openStream(orderId),
-          app.sendFixture(PAID, orderId),
+          app().openStream(orderId),
+          app().sendFixture(PAID, orderId),
         ]);
         return nextMessage(stream);
       }),
@@ -103,44 +94,44 @@ describe('waking a stream', () => {
   });
 
   it('wakes every stream of one order (two tabs)', async () => {
-    const { orderId } = await app.createOrder();
+    const { orderId } = await app().createOrder();
     const first = await waitingStream(orderId);
     const second = await waitingStream(orderId);
-    expect(app.settle.waiters.size).toBe(2);
+    expect(app().settle.waiters.size).toBe(2);
 
-    await app.sendFixture(PAID, orderId);
+    await app().sendFixture(PAID, orderId);
 
     expect((await nextMessage(first)).json.version).toBe(1);
     expect((await nextMessage(second)).json.version).toBe(1);
   });
 
   it('wakes only the streams of the order that was paid', async () => {
-    const paid = await app.createOrder();
-    const other = await app.createOrder();
+    const paid = await app().createOrder();
+    const other = await app().createOrder();
     const otherStream = await waitingStream(other.orderId);
     const paidStream = await waitingStream(paid.orderId);
 
-    await app.sendFixture(PAID, paid.orderId);
+    await app().sendFixture(PAID, paid.orderId);
     await nextMessage(paidStream);
 
-    expect(app.settle.waiters.size).toBe(1);
+    expect(app().settle.waiters.size).toBe(1);
     otherStream.close();
   });
 });
 
 describe('duplicate and reordered events', () => {
   it('applies a redelivered event once and answers 200 both times', async () => {
-    const { orderId } = await app.createOrder();
-    const recorder = await recordNotifications(app.database.url);
+    const { orderId } = await app().createOrder();
+    const recorder = await recordNotifications(app().database.url);
     try {
       const event = aimEventAtOrder(await loadFixture(PAID), orderId);
-      const first = await app.sendEvent(event);
-      const again = await app.sendEvent(event);
+      const first = await app().sendEvent(event);
+      const again = await app().sendEvent(event);
 
       expect(first).toMatchObject({ status: 200, body: { duplicate: false } });
       expect(again).toMatchObject({ status: 200, body: { duplicate: true } });
       expect(await orderRow(orderId)).toEqual({ status: 'SUCCEEDED', version: 1 });
-      await app.sendFixture(PAID, (await app.createOrder()).orderId); // a marker after
+      await app().sendFixture(PAID, (await app().createOrder()).orderId); // a marker after
       await expect.poll(() => recorder.payloads.length).toBe(2);
       expect(recorder.payloads.filter((p) => p.order_id === orderId)).toHaveLength(1);
     } finally {
@@ -149,12 +140,12 @@ describe('duplicate and reordered events', () => {
   });
 
   it('applies two copies delivered at once exactly once', async () => {
-    const { orderId } = await app.createOrder();
-    const recorder = await recordNotifications(app.database.url);
+    const { orderId } = await app().createOrder();
+    const recorder = await recordNotifications(app().database.url);
     try {
       const event = aimEventAtOrder(await loadFixture(INVOICE_FAILED), orderId);
 
-      const answers = await Promise.all([app.sendEvent(event), app.sendEvent(event)]);
+      const answers = await Promise.all([app().sendEvent(event), app().sendEvent(event)]);
 
       expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
       expect(answers.map((answer) => answer.body.duplicate).sort()).toEqual([
@@ -162,12 +153,12 @@ describe('duplicate and reordered events', () => {
         true,
       ]);
       expect(await orderRow(orderId)).toEqual({ status: 'FAILED', version: 1 });
-      const ledger = await app.sql.query(
+      const ledger = await app().sql.query(
         'SELECT count(*)::int AS n FROM stripe_events WHERE id = $1',
         [event.id],
       );
       expect(ledger.rows[0].n).toBe(1);
-      await app.sendFixture(PAID, (await app.createOrder()).orderId); // a marker after
+      await app().sendFixture(PAID, (await app().createOrder()).orderId); // a marker after
       await expect.poll(() => recorder.payloads.length).toBe(2);
       expect(recorder.payloads.filter((p) => p.order_id === orderId)).toHaveLength(1);
     } finally {
@@ -176,21 +167,21 @@ describe('duplicate and reordered events', () => {
   });
 
   it('refuses a failure after a success: no change, 200', async () => {
-    const { orderId } = await app.createOrder();
-    await app.sendFixture(PAID, orderId);
+    const { orderId } = await app().createOrder();
+    await app().sendFixture(PAID, orderId);
 
-    const late = await app.sendFixture(INVOICE_FAILED, orderId);
+    const late = await app().sendFixture(INVOICE_FAILED, orderId);
 
     expect(late).toMatchObject({ status: 200, body: { disposition: 'refused' } });
     expect(await orderRow(orderId)).toEqual({ status: 'SUCCEEDED', version: 1 });
   });
 
   it('lets a success win after a failure, for a client that saw the failure', async () => {
-    const { orderId } = await app.createOrder();
-    await app.sendFixture(INVOICE_FAILED, orderId);
+    const { orderId } = await app().createOrder();
+    await app().sendFixture(INVOICE_FAILED, orderId);
     const stream = await waitingStream(orderId, { 'Last-Event-ID': '1' });
 
-    await app.sendFixture(INVOICE_PAID, orderId);
+    await app().sendFixture(INVOICE_PAID, orderId);
     const message = await nextMessage(stream);
 
     expect(message.event).toBe('order.succeeded');
@@ -199,11 +190,11 @@ describe('duplicate and reordered events', () => {
   });
 
   it('records a second failed attempt as a new version the client hears', async () => {
-    const { orderId } = await app.createOrder();
-    await app.sendFixture(INVOICE_FAILED, orderId);
+    const { orderId } = await app().createOrder();
+    await app().sendFixture(INVOICE_FAILED, orderId);
     const stream = await waitingStream(orderId, { 'Last-Event-ID': '1' });
 
-    await app.sendFixture(INVOICE_FAILED, orderId);
+    await app().sendFixture(INVOICE_FAILED, orderId);
     const message = await nextMessage(stream);
 
     expect(message.event).toBe('order.failed');
@@ -212,19 +203,19 @@ describe('duplicate and reordered events', () => {
   });
 
   it('answers 204 to a reconnect that has seen the final version', async () => {
-    const { orderId } = await app.createOrder();
-    await app.sendFixture(PAID, orderId);
+    const { orderId } = await app().createOrder();
+    await app().sendFixture(PAID, orderId);
 
-    const stream = await app.openStream(orderId, { 'Last-Event-ID': '1' });
+    const stream = await app().openStream(orderId, { 'Last-Event-ID': '1' });
 
     expect(stream.status).toBe(204);
   });
 
   it('sends a FAILED order at once to a client that has not seen it', async () => {
-    const { orderId } = await app.createOrder();
-    await app.sendFixture(INVOICE_FAILED, orderId);
+    const { orderId } = await app().createOrder();
+    await app().sendFixture(INVOICE_FAILED, orderId);
 
-    const stream = await app.openStream(orderId);
+    const stream = await app().openStream(orderId);
     const message = await nextMessage(stream);
 
     expect(message.event).toBe('order.failed');
@@ -239,9 +230,9 @@ describe('finding the order in an event', () => {
   ] as const)(
     'reads an invoice that carries the order id in %s',
     async (shape, fixture) => {
-      const { orderId } = await app.createOrder();
+      const { orderId } = await app().createOrder();
 
-      const answer = await app.sendFixture(fixture, orderId, { invoiceShape: shape });
+      const answer = await app().sendFixture(fixture, orderId, { invoiceShape: shape });
 
       expect(answer.body.disposition).toBe('applied');
       expect(await orderRow(orderId)).toEqual({ status: 'SUCCEEDED', version: 1 });
@@ -249,44 +240,44 @@ describe('finding the order in an event', () => {
   );
 
   it('reads a Checkout Session that carries the order id in client_reference_id', async () => {
-    const { orderId } = await app.createOrder();
+    const { orderId } = await app().createOrder();
     const event = await loadFixture(PAID);
     (event as any).id = `evt_test_cri_${orderId}`;
     (event as any).data.object.client_reference_id = orderId;
 
-    const answer = await app.sendEvent(event);
+    const answer = await app().sendEvent(event);
 
     expect(answer.body.disposition).toBe('applied');
     expect(await orderRow(orderId)).toEqual({ status: 'SUCCEEDED', version: 1 });
   });
 
   it('ignores a declined card on an order paid through Checkout', async () => {
-    const { orderId } = await app.createOrder();
-    await app.sql.query(
+    const { orderId } = await app().createOrder();
+    await app().sql.query(
       "UPDATE orders SET stripe_checkout_session_id = 'cs_test_1' WHERE id = $1",
       [orderId],
     );
 
-    const answer = await app.sendFixture(CARD_DECLINED, orderId);
+    const answer = await app().sendFixture(CARD_DECLINED, orderId);
 
     expect(answer).toMatchObject({ status: 200, body: { disposition: 'ignored' } });
     expect(await orderRow(orderId)).toEqual({ status: 'PENDING', version: 0 });
   });
 
   it('records a declined card as FAILED on an order without Checkout', async () => {
-    const { orderId } = await app.createOrder();
+    const { orderId } = await app().createOrder();
 
-    const answer = await app.sendFixture(CARD_DECLINED, orderId);
+    const answer = await app().sendFixture(CARD_DECLINED, orderId);
 
     expect(answer.body.disposition).toBe('applied');
     expect(await orderRow(orderId)).toEqual({ status: 'FAILED', version: 1 });
   });
 
   it('ignores an order id that is not a uuid (another integration), with 200', async () => {
-    const answer = await app.sendFixture(PAID, 'order-1234');
+    const answer = await app().sendFixture(PAID, 'order-1234');
 
     expect(answer).toMatchObject({ status: 200, body: { disposition: 'ignored' } });
-    const ledger = await app.sql.query(
+    const ledger = await app().sql.query(
       'SELECT order_id, disposition FROM stripe_events WHERE id = $1',
       [answer.eventId],
     );
@@ -297,7 +288,7 @@ describe('finding the order in an event', () => {
     const event = await loadFixture(PAID);
     (event as any).id = 'evt_test_no_order_id';
 
-    const answer = await app.sendEvent(event);
+    const answer = await app().sendEvent(event);
 
     expect(answer).toMatchObject({ status: 200, body: { disposition: 'ignored' } });
   });
@@ -305,10 +296,10 @@ describe('finding the order in an event', () => {
   it('records an order id that does not exist as unmatched, with 200', async () => {
     const missing = '00000000-0000-4000-8000-000000000000';
 
-    const answer = await app.sendFixture(PAID, missing);
+    const answer = await app().sendFixture(PAID, missing);
 
     expect(answer).toMatchObject({ status: 200, body: { disposition: 'unmatched' } });
-    const ledger = await app.sql.query(
+    const ledger = await app().sql.query(
       'SELECT order_id FROM stripe_events WHERE id = $1',
       [answer.eventId],
     );
@@ -318,18 +309,18 @@ describe('finding the order in an event', () => {
 
 describe('a database failure', () => {
   it('answers 500 so that Stripe retries, and the retry applies', async () => {
-    const { orderId } = await app.createOrder();
+    const { orderId } = await app().createOrder();
     const event = aimEventAtOrder(await loadFixture(PAID), orderId);
-    await app.sql.query('ALTER TABLE stripe_events RENAME TO stripe_events_away');
+    await app().sql.query('ALTER TABLE stripe_events RENAME TO stripe_events_away');
 
     let failed;
     try {
-      failed = await app.sendEvent(event);
+      failed = await app().sendEvent(event);
     } finally {
-      await app.sql.query('ALTER TABLE stripe_events_away RENAME TO stripe_events');
+      await app().sql.query('ALTER TABLE stripe_events_away RENAME TO stripe_events');
     }
     const beforeRetry = await orderRow(orderId);
-    const retried = await app.sendEvent(event);
+    const retried = await app().sendEvent(event);
 
     expect(failed).toEqual({
       status: 500,

@@ -3,7 +3,7 @@
  * HTTP server on an ephemeral port, as main.ts would start it.
  */
 import pg from 'pg';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 import { openStream, type OpenStream } from '../../src/client/event-stream.js';
 import { readConfig, type Config } from '../../src/config.js';
@@ -123,5 +123,29 @@ export async function startTestSettle(
       await sql.end();
       await database.drop();
     },
+  };
+}
+
+/**
+ * One settle for the test file, started before its tests and closed after
+ * them; after each test, no waiter may be left. Returns a getter, as the
+ * settle exists only once the hooks have run.
+ */
+export function useTestSettle(overrides: Partial<Config> = {}): () => TestSettle {
+  let app: TestSettle | undefined;
+  beforeAll(async () => {
+    app = await startTestSettle(overrides);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+  afterEach(async () => {
+    await app?.expectNoWaiters();
+  });
+  return () => {
+    if (app === undefined) {
+      throw new Error('settle is not started yet: call this inside a test');
+    }
+    return app;
   };
 }

@@ -65,6 +65,28 @@ describe('the listener', () => {
     await expectStreamWokenBy(orderId, () => app().sendFixture(PAID, orderId));
   });
 
+  it('tells a stream what the table says, not what a forged notification claims', async () => {
+    const { orderId } = await app().createOrder();
+    const stream = await app().openStream(orderId);
+    await stream.retryMs;
+    const forged = {
+      order_id: orderId,
+      status: 'SUCCEEDED',
+      version: 999,
+      updated_at: '2030-01-01',
+    };
+
+    await app().sql.query('SELECT pg_notify($1, $2)', [
+      OUTCOME_CHANNEL,
+      JSON.stringify(forged),
+    ]);
+    await app().sendFixture('invoice.payment_failed.stripemock.json', orderId);
+    const message = await stream.next();
+
+    expect(message?.event).toBe('order.failed');
+    expect(message?.id).toBe('1');
+  });
+
   it('comes back after its backend is terminated; the stream hears an outcome committed meanwhile', async () => {
     const { orderId } = await app().createOrder();
     const stream = await app().openStream(orderId);

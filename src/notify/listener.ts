@@ -9,9 +9,11 @@
  *   so junk on the channel is logged and ignored;
  * - it would stop reconnecting after 3 s; we retry with a capped backoff for
  *   as long as the process lives.
- * Notifications sent while the connection is down are lost (PostgreSQL keeps
- * none for a listener that is not there), so after every reconnect the
- * outcomes of all orders that have waiters are read again, in one query.
+ * A notification is a hint, not the news: the order is read from the table
+ * before any waiter hears of it (see wakeups.ts). Notifications sent while the
+ * connection is down are lost (PostgreSQL keeps none for a listener that is
+ * not there), so after every reconnect all orders that have waiters are read
+ * again, in one query.
  */
 import pgListen, { type Subscriber } from 'pg-listen';
 
@@ -19,6 +21,7 @@ import type { Logger } from '../logger.js';
 import type { OrderOutcome } from '../orders/outcomes.js';
 import { parseOutcomePayload } from './payload.js';
 import type { WaiterRegistry } from './waiters.js';
+import { createWakeups } from './wakeups.js';
 
 /** Must match the channel in sql/003_order_outcome_notify.sql. */
 export const OUTCOME_CHANNEL = 'settle_order_outcomes';
@@ -28,6 +31,7 @@ export const OUTCOME_CHANNEL = 'settle_order_outcomes';
 const createSubscriber = pgListen.default;
 
 const FIRST_RETRY_DELAY_MS = 100;
+const WAKEUP_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 5_000;
 /** Logged payloads are cut: a NOTIFY payload may be up to 8000 bytes. */
 const LOGGED_PAYLOAD_CHARS = 200;
@@ -76,6 +80,12 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
   let listening = false;
   let started = false;
   let closed = false;
+  const wakeups = createWakeups({
+    waiters,
+    readOutcomes: options.readOutcomes,
+    retryDelayMs: WAKEUP_RETRY_DELAY_MS,
+    logger,
+  });
 
   const onNotification = (payload: unknown) => {
     const text = typeof payload === 'string' ? payload : undefined;
@@ -88,25 +98,8 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
       return;
     }
 
-    const woken = waiters.resolve(outcome);
-    logger.debug({ ...outcome, woken }, 'outcome notification');
-  };
-
-  const catchUp = async () => {
-    const orderIds = waiters.orderIds();
-    if (orderIds.length === 0) {
-      return;
-    }
-    try {
-      const outcomes = await options.readOutcomes(orderIds);
-      let woken = 0;
-      for (const outcome of outcomes) {
-        woken += waiters.resolve(outcome);
-      }
-      logger.info({ waitingOrders: orderIds.length, woken }, 'caught up after reconnect');
-    } catch (error) {
-      logger.error({ err: error }, 'could not catch up after reconnect');
-    }
+    logger.debug({ orderId: outcome.orderId }, 'outcome notification');
+    wakeups.request([outcome.orderId]);
   };
 
   subscriber.notifications.on(OUTCOME_CHANNEL, onNotification);
@@ -134,8 +127,12 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
       return;
     }
     listening = true;
-    logger.info('listener reconnected');
-    void catchUp();
+    const waitingOrders = waiters.orderIds();
+    logger.info(
+      { waitingOrders: waitingOrders.length },
+      'listener reconnected, catching up',
+    );
+    wakeups.request(waitingOrders);
   });
 
   return {
@@ -163,6 +160,7 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
       }
       closed = true;
       listening = false;
+      wakeups.close();
 
       subscriber.notifications.removeAllListeners(OUTCOME_CHANNEL);
       await subscriber.close().catch((error: unknown) => {

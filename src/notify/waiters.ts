@@ -40,6 +40,10 @@ export class WaiterRegistry {
     return this.#size;
   }
 
+  hasWaiters(orderId: string): boolean {
+    return this.#entriesByOrder.has(orderId);
+  }
+
   /** Ids of the orders that have at least one waiter. */
   orderIds(): string[] {
     return [...this.#entriesByOrder.keys()];

@@ -16,6 +16,9 @@ export interface Config {
   readonly port: number;
   /** Undefined in development and tests: settle starts an embedded PostgreSQL. */
   readonly databaseUrl: string | undefined;
+  readonly databasePoolSize: number;
+  /** Bounds every query, lock waits included: one hot row cannot hold the pool. */
+  readonly databaseStatementTimeoutMs: number;
   /** One or more signing secrets; an event verified by any of them is accepted. */
   readonly stripeWebhookSecrets: readonly string[];
   readonly usesDevelopmentWebhookSecret: boolean;
@@ -60,6 +63,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: readOptional(env, 'HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
     port: readInteger(env, 'PORT', 3000, { min: 0, max: 65535 }),
     databaseUrl,
+    databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, { min: 1, max: 500 }),
+    databaseStatementTimeoutMs: readInteger(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5_000, {
+      min: 100,
+      max: 600_000,
+    }),
     stripeWebhookSecrets: Object.freeze(secrets.values),
     usesDevelopmentWebhookSecret: secrets.isDevelopmentDefault,
     webhookBodyLimitBytes: readInteger(env, 'WEBHOOK_BODY_LIMIT_BYTES', ONE_MIB, {

@@ -49,6 +49,8 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
     const database = createDatabase({
       connectionString: databaseUrl,
       applicationName: APPLICATION_NAME,
+      maxConnections: config.databasePoolSize,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
       logger,
     });
     closers.push(() => database.close());

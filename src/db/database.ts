@@ -18,6 +18,8 @@ export interface DatabaseOptions {
   /** Shown in pg_stat_activity, so a DBA can tell settle's connections apart. */
   applicationName: string;
   maxConnections?: number;
+  /** Ends a query, or its wait for a lock, after this long. */
+  statementTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -30,6 +32,9 @@ export function createDatabase(options: DatabaseOptions): SettleDatabase {
     application_name: options.applicationName,
     max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    ...(options.statementTimeoutMs === undefined
+      ? {}
+      : { statement_timeout: options.statementTimeoutMs }),
     keepAlive: true,
   });
   // An idle client that loses its connection emits 'error' on the pool; without

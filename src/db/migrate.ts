@@ -46,6 +46,9 @@ export async function migrate(
 
   try {
     await client.query('BEGIN');
+    // Waiting for another process's migrations, or running a long one, is
+    // not a stuck query: lift the pool's statement timeout for this run.
+    await client.query('SET LOCAL statement_timeout = 0');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await ensureMigrationsTable(client);
 

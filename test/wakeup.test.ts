@@ -264,6 +264,19 @@ describe('finding the order in an event', () => {
     expect(await orderRow(orderId)).toEqual({ status: 'PENDING', version: 0 });
   });
 
+  it('learns the Checkout Session from its events, then ignores a declined card', async () => {
+    const { orderId } = await app().createOrder();
+    const unpaid = aimEventAtOrder(await loadFixture(PAID), orderId);
+    (unpaid as any).data.object.payment_status = 'unpaid';
+
+    const started = await app().sendEvent(unpaid);
+    const declined = await app().sendFixture(CARD_DECLINED, orderId);
+
+    expect(started.body.disposition).toBe('ignored');
+    expect(declined).toMatchObject({ status: 200, body: { disposition: 'ignored' } });
+    expect(await orderRow(orderId)).toEqual({ status: 'PENDING', version: 0 });
+  });
+
   it('records a declined card as FAILED on an order without Checkout', async () => {
     const { orderId } = await app().createOrder();
 

@@ -138,6 +138,8 @@ describe('refused webhooks', () => {
   it.each([
     ['an event id over 255 characters', { id: `evt_${'x'.repeat(300)}` }],
     ['an empty event id', { id: '' }],
+    ['an event id with a NUL character', { id: 'evt_nul\u0000x' }],
+    ['a type with a NUL character', { type: 'invoice.paid\u0000' }],
     ['created that is not a Unix time', { created: 1e20 }],
     ['created as a string', { created: '1700000000' }],
     ['data.object that is an array', { data: { object: [] } }],

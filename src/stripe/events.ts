@@ -57,7 +57,10 @@ export function readEventIntent(event: StripeEvent): EventIntent {
   }
   if (
     event.type === 'checkout.session.completed' &&
-    !PAID_CHECKOUT_STATES.has(String(object.payment_status))
+    !(
+      typeof object.payment_status === 'string' &&
+      PAID_CHECKOUT_STATES.has(object.payment_status)
+    )
   ) {
     // Delayed payment methods: the async_payment_* event will follow.
     return { kind: 'ignore', orderId, reason: 'checkout session is not paid yet' };
@@ -69,6 +72,14 @@ export function readEventIntent(event: StripeEvent): EventIntent {
     status,
     onlyOutsideCheckout: event.type === 'payment_intent.payment_failed',
   };
+}
+
+/** The Checkout Session's id when the event is about one, else null. */
+export function checkoutSessionIdOf(event: StripeEvent): string | null {
+  const { object } = event.data;
+  return object.object === 'checkout.session' && typeof object.id === 'string'
+    ? object.id
+    : null;
 }
 
 type FoundOrderId =

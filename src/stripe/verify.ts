@@ -68,7 +68,8 @@ function checkEventShape(event: unknown): StripeEvent {
     ) ||
     typeof object !== 'object' ||
     object === null ||
-    Array.isArray(object)
+    Array.isArray(object) ||
+    !(object.id === undefined || isBoundedText(object.id))
   ) {
     throw new ValidationError(
       'invalid_event',
@@ -78,9 +79,17 @@ function checkEventShape(event: unknown): StripeEvent {
   return candidate as StripeEvent;
 }
 
-/** Stripe's ids and names are short; the ledger's columns hold 255 characters. */
+/**
+ * Stripe's ids and names are short; the ledger's columns hold 255 characters,
+ * and PostgreSQL text can hold no NUL character at all.
+ */
 function isBoundedText(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_TEXT_LENGTH;
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= MAX_TEXT_LENGTH &&
+    !value.includes('\u0000')
+  );
 }
 
 function isPlausibleUnixTime(value: unknown): value is number {

@@ -10,8 +10,9 @@ import type { Kysely } from 'kysely';
 
 import type { Database, EventDisposition } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import { rememberCheckoutSession } from '../orders/orders.js';
 import { applyOutcome, type ApplyResult } from '../orders/outcomes.js';
-import { readEventIntent } from './events.js';
+import { checkoutSessionIdOf, readEventIntent } from './events.js';
 import { readDisposition, recordEvent, setDisposition } from './ledger.js';
 import type { StripeEvent } from './verify.js';
 
@@ -54,6 +55,12 @@ export async function handleStripeEvent(
         duplicate: true,
         disposition: await readDisposition(trx, event.id),
       };
+    }
+    const sessionId = checkoutSessionIdOf(event);
+    if (sessionId !== null && intent.orderId !== null) {
+      // Marks the order as paid through Checkout, where a declined card is no
+      // outcome: the customer is still on the page.
+      await rememberCheckoutSession(trx, intent.orderId, sessionId);
     }
     if (intent.kind === 'ignore') {
       return { ...answer, duplicate: false, disposition: 'ignored' };

@@ -35,6 +35,13 @@ export interface StartOptions {
 const APPLICATION_NAME = 'settle';
 const LISTENER_APPLICATION_NAME = 'settle-listener';
 const CLOSE_GRACE_MS = 5_000;
+/**
+ * How long a client may take to send a whole request (Node's default is five
+ * minutes). A stream's response may last far longer: this bounds only the
+ * request, so a slow sender cannot hold a connection.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
+const HEADERS_TIMEOUT_MS = 10_000;
 
 export async function startSettle(options: StartOptions): Promise<Settle> {
   const { config, databaseUrl, logger } = options;
@@ -69,7 +76,10 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
     closers.push(() => listener.close());
 
     const app = createApp({ config, db: database.db, waiters, listener, logger });
-    const server = http.createServer(app.callback());
+    const server = http.createServer(
+      { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS },
+      app.callback(),
+    );
     await listen(server, config.port, config.host);
     closers.push(() => closeServer(server, waiters));
 

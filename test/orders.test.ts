@@ -66,6 +66,7 @@ describe('POST /orders', () => {
     ],
     ['an amount without a currency', '{"amount": 1999}', 'invalid_body'],
     ['an array', '[1, 2]', 'invalid_body'],
+    ['null', 'null', 'invalid_body'],
   ])('refuses %s with 400', async (_name, body, code) => {
     const before = await app().sql.query('SELECT count(*)::int AS n FROM orders');
 
@@ -75,6 +76,23 @@ describe('POST /orders', () => {
     expect(answer.body.error.code).toBe(code);
     const after = await app().sql.query('SELECT count(*)::int AS n FROM orders');
     expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it('cuts a long message that quotes the caller', async () => {
+    const answer = await post(JSON.stringify({ ['k'.repeat(5000)]: 1 }));
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message.length).toBeLessThanOrEqual(200);
+  });
+
+  it('refuses a compressed body with 415', async () => {
+    const response = await fetch(`${app().baseUrl}/orders`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+      body: '{}',
+    });
+
+    expect(response.status).toBe(415);
   });
 
   it('refuses a body that is not JSON by its content type with 415', async () => {

@@ -66,6 +66,17 @@ describe('an open stream', () => {
     await eventually(() => expect(app().settle.waiters.size).toBe(0));
   });
 
+  it('answers HEAD with the headers at once, without waiting', async () => {
+    const { orderId } = await app().createOrder();
+
+    const response = await fetch(`${app().baseUrl}/orders/${orderId}/events`, {
+      method: 'HEAD',
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  });
+
   it('accepts an order id in upper case', async () => {
     const { orderId } = await app().createOrder();
     const stream = await app().openStream(orderId.toUpperCase());

@@ -11,6 +11,12 @@ import {
 } from '../errors.js';
 
 export async function readRawBody(ctx: Context, limitBytes: number): Promise<Buffer> {
+  const encoding = ctx.get('content-encoding');
+  if (encoding !== '' && encoding.toLowerCase() !== 'identity') {
+    // Read as is, a compressed body would be parsed, and signed, as garbage.
+    throw new UnsupportedMediaTypeError('uncompressed (no Content-Encoding)');
+  }
+
   try {
     return await getRawBody(ctx.req, {
       limit: limitBytes,

@@ -72,6 +72,12 @@ export function registerOrderEventRoutes(router: Router, deps: AppDependencies):
         ctx.status = 204;
         return;
       }
+      if (ctx.method === 'HEAD') {
+        // What a GET would answer, without waiting for a body never sent.
+        ctx.status = 200;
+        ctx.type = 'text/event-stream';
+        return;
+      }
 
       const stream = startStream();
       log.info({ afterVersion: seenVersion }, 'stream opened');

@@ -14,6 +14,7 @@ import { parseOrderIdParam } from '../params.js';
 const ORDER_BODY_LIMIT_BYTES = 16 * 1024;
 /** Stripe's own ceiling for an amount in most currencies: eight digits. */
 const MAX_AMOUNT = 99_999_999;
+const MAX_MESSAGE_CHARS = 200;
 /** Until requests are authenticated, every order has this owner. */
 export const ANONYMOUS_OWNER = 'anonymous';
 
@@ -32,7 +33,8 @@ const newOrderBody = z
 
 export function registerOrderRoutes(router: Router, deps: AppDependencies): void {
   router.post('/orders', async (ctx) => {
-    const body = parseNewOrder(await readJsonBody(ctx, ORDER_BODY_LIMIT_BYTES));
+    const json = await readJsonBody(ctx, ORDER_BODY_LIMIT_BYTES);
+    const body = parseNewOrder(json === undefined ? {} : json);
 
     const order = await createOrder(deps.db, { owner: ANONYMOUS_OWNER, ...body });
     deps.logger.info({ orderId: order.orderId }, 'order created');
@@ -53,14 +55,13 @@ export function registerOrderRoutes(router: Router, deps: AppDependencies): void
 }
 
 function parseNewOrder(body: unknown): z.output<typeof newOrderBody> {
-  const parsed = newOrderBody.safeParse(body ?? {});
+  const parsed = newOrderBody.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    throw new ValidationError(
-      'invalid_body',
-      `${where}${issue?.message ?? 'invalid body'}`,
-    );
+    // Cut: the message may quote the caller's keys, which could be long.
+    const message = `${where}${issue?.message ?? 'invalid body'}`;
+    throw new ValidationError('invalid_body', message.slice(0, MAX_MESSAGE_CHARS));
   }
   return parsed.data;
 }

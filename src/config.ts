@@ -16,6 +16,11 @@ export interface Config {
   readonly port: number;
   /** Undefined in development and tests: settle starts an embedded PostgreSQL. */
   readonly databaseUrl: string | undefined;
+  /**
+   * Where the listener connects, when not DATABASE_URL: LISTEN needs a
+   * session, so with a pooler in transaction mode it must bypass the pooler.
+   */
+  readonly listenDatabaseUrl: string | undefined;
   readonly databasePoolSize: number;
   /** Bounds every query, lock waits included: one hot row cannot hold the pool. */
   readonly databaseStatementTimeoutMs: number;
@@ -27,6 +32,18 @@ export interface Config {
   readonly heartbeatIntervalMs: number;
   readonly reconnectDelayMs: number;
   readonly listenerCheckIntervalMs: number;
+  /** A check slower than this counts as a lost connection (half-open). */
+  readonly listenerCheckTimeoutMs: number;
+  /** How often every waited-for order is read again, notification or not. */
+  readonly backstopIntervalMs: number;
+  /** Open streams per process; past it, new streams get 503. */
+  readonly maxStreams: number;
+  /** Open streams per order; past it, new streams for that order get 429. */
+  readonly maxStreamsPerOrder: number;
+  /** How long the start-up NOTIFY may take to reach the listener. */
+  readonly startupProbeTimeoutMs: number;
+  /** How long a stop may take before the process exits anyway. */
+  readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
   /** Where the embedded PostgreSQL keeps its files; undefined picks a default. */
   readonly embeddedDataDir: string | undefined;
@@ -53,7 +70,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   if (databaseUrl !== undefined) {
-    checkDatabaseUrl(databaseUrl);
+    checkDatabaseUrl('DATABASE_URL', databaseUrl);
+  }
+  const listenDatabaseUrl = readOptional(env, 'LISTEN_DATABASE_URL');
+  if (listenDatabaseUrl !== undefined) {
+    checkDatabaseUrl('LISTEN_DATABASE_URL', listenDatabaseUrl);
   }
 
   const secrets = readWebhookSecrets(env, isProduction);
@@ -63,6 +84,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: readOptional(env, 'HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
     port: readInteger(env, 'PORT', 3000, { min: 0, max: 65535 }),
     databaseUrl,
+    listenDatabaseUrl,
     databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, { min: 1, max: 500 }),
     databaseStatementTimeoutMs: readInteger(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5_000, {
       min: 100,
@@ -86,9 +108,30 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       min: 0,
       max: 600_000,
     }),
-    listenerCheckIntervalMs: readInteger(env, 'LISTENER_CHECK_INTERVAL_MS', 30_000, {
-      min: 100,
+    listenerCheckIntervalMs: readInteger(env, 'LISTENER_CHECK_INTERVAL_MS', 10_000, {
+      min: 50,
       max: 3_600_000,
+    }),
+    listenerCheckTimeoutMs: readInteger(env, 'LISTENER_CHECK_TIMEOUT_MS', 5_000, {
+      min: 50,
+      max: 600_000,
+    }),
+    backstopIntervalMs: readInteger(env, 'BACKSTOP_INTERVAL_MS', 30_000, {
+      min: 50,
+      max: 3_600_000,
+    }),
+    maxStreams: readInteger(env, 'MAX_STREAMS', 20_000, { min: 1, max: 1_000_000 }),
+    maxStreamsPerOrder: readInteger(env, 'MAX_STREAMS_PER_ORDER', 10, {
+      min: 1,
+      max: 10_000,
+    }),
+    startupProbeTimeoutMs: readInteger(env, 'STARTUP_PROBE_TIMEOUT_MS', 5_000, {
+      min: 10,
+      max: 600_000,
+    }),
+    shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, {
+      min: 100,
+      max: 600_000,
     }),
     logLevel: readLogLevel(env),
     embeddedDataDir: readOptional(env, 'EMBEDDED_PG_DATA_DIR'),
@@ -150,16 +193,16 @@ function describeSecretShape(secret: string): string {
     : `a value starting with ${prefix}`;
 }
 
-function checkDatabaseUrl(value: string): void {
+function checkDatabaseUrl(name: string, value: string): void {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError('DATABASE_URL', 'is not a URL (postgres://user@host:port/db)');
+    throw new ConfigError(name, 'is not a URL (postgres://user@host:port/db)');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new ConfigError(
-      'DATABASE_URL',
+      name,
       `must start with postgres:// or postgresql://, got ${url.protocol}//`,
     );
   }

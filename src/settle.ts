@@ -11,7 +11,11 @@ import { createDatabase, type SettleDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
-import { createOutcomeListener, type OutcomeListener } from './notify/listener.js';
+import {
+  createOutcomeListener,
+  OUTCOME_CHANNEL,
+  type OutcomeListener,
+} from './notify/listener.js';
 import { WaiterRegistry } from './notify/waiters.js';
 import { readOutcomes } from './orders/outcomes.js';
 
@@ -65,15 +69,22 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
 
     const waiters = new WaiterRegistry();
     const listener = createOutcomeListener({
-      connectionString: databaseUrl,
+      connectionString: config.listenDatabaseUrl ?? databaseUrl,
       applicationName: LISTENER_APPLICATION_NAME,
       waiters,
       readOutcomes: (orderIds) => readOutcomes(database.db, orderIds),
       checkIntervalMs: config.listenerCheckIntervalMs,
+      checkTimeoutMs: config.listenerCheckTimeoutMs,
+      backstopIntervalMs: config.backstopIntervalMs,
       logger: logger.child({ component: 'listener' }),
     });
     await listener.start();
     closers.push(() => listener.close());
+    await listener.proveDelivery(
+      (payload) =>
+        database.pool.query('SELECT pg_notify($1, $2)', [OUTCOME_CHANNEL, payload]),
+      config.startupProbeTimeoutMs,
+    );
 
     const app = createApp({ config, db: database.db, waiters, listener, logger });
     const server = http.createServer(

@@ -2,24 +2,30 @@
  * The one LISTEN connection of a settle process.
  *
  * It listens on the outcome channel and wakes the waiters of the order each
- * notification names. pg-listen keeps the connection; its defaults do not fit
- * settle, so they are set here:
- * - it would parse payloads as JSON and report a bad one on the same `error`
- *   event as a lost connection; we take the raw text and check it ourselves,
- *   so junk on the channel is logged and ignored;
+ * notification names. A notification is a hint, not the news: the order is
+ * read from the table before any waiter hears of it (see wakeups.ts).
+ *
+ * NOTIFY makes settle fast; these make it correct when a notification is lost:
+ * - after every reconnect, every order that has waiters is read again, in one
+ *   query (PostgreSQL keeps no notification for a listener that is away);
+ * - a backstop reads them all again every `backstopIntervalMs`, one query per
+ *   interval, however many streams wait;
+ * - a check query every `checkIntervalMs`, which must answer within
+ *   `checkTimeoutMs`, finds a half-open connection and replaces it.
+ *
+ * pg-listen keeps the connection; its defaults do not fit settle, so:
+ * - its JSON parsing is replaced by ours (it would report a bad payload on
+ *   the same `error` event as a lost connection), so junk is logged and
+ *   ignored;
  * - it would stop reconnecting after 3 s; we retry with a capped backoff for
  *   as long as the process lives.
- * A notification is a hint, not the news: the order is read from the table
- * before any waiter hears of it (see wakeups.ts). Notifications sent while the
- * connection is down are lost (PostgreSQL keeps none for a listener that is
- * not there), so after every reconnect all orders that have waiters are read
- * again, in one query.
  */
+import { randomUUID } from 'node:crypto';
 import pgListen, { type Subscriber } from 'pg-listen';
 
 import type { Logger } from '../logger.js';
 import type { OrderOutcome } from '../orders/outcomes.js';
-import { parseOutcomePayload } from './payload.js';
+import { parseNotification } from './payload.js';
 import type { WaiterRegistry } from './waiters.js';
 import { createWakeups } from './wakeups.js';
 
@@ -31,8 +37,9 @@ export const OUTCOME_CHANNEL = 'settle_order_outcomes';
 const createSubscriber = pgListen.default;
 
 const FIRST_RETRY_DELAY_MS = 100;
-const WAKEUP_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 5_000;
+const WAKEUP_RETRY_DELAY_MS = 1_000;
+const KEEPALIVE_IDLE_MS = 10_000;
 /** Logged payloads are cut: a NOTIFY payload may be up to 8000 bytes. */
 const LOGGED_PAYLOAD_CHARS = 200;
 
@@ -42,25 +49,54 @@ export interface OutcomeListenerOptions {
   applicationName: string;
   waiters: WaiterRegistry;
   readOutcomes: (orderIds: readonly string[]) => Promise<OrderOutcome[]>;
-  /** How often a trivial query checks that the connection still answers. */
   checkIntervalMs: number;
+  checkTimeoutMs: number;
+  backstopIntervalMs: number;
   logger: Logger;
 }
 
 export interface OutcomeListener {
   /** Connects and LISTENs; rejects when the database cannot be reached. */
   start(): Promise<void>;
+  /**
+   * Sends one notification through `notify` (another connection) and waits
+   * for it here; rejects with ListenerProbeError when it does not arrive.
+   */
+  proveDelivery(
+    notify: (payload: string) => Promise<unknown>,
+    timeoutMs: number,
+  ): Promise<void>;
   close(): Promise<void>;
   /** True while connected and listening. */
   readonly isListening: boolean;
 }
 
+export class ListenerProbeError extends Error {
+  constructor(timeoutMs: number) {
+    super(
+      `a NOTIFY sent through the pool did not reach the listener within ${timeoutMs} ms: ` +
+        'LISTEN cannot work through a pooler in transaction mode; point ' +
+        'LISTEN_DATABASE_URL (or DATABASE_URL) at PostgreSQL or a session-mode pooler',
+    );
+    this.name = 'ListenerProbeError';
+  }
+}
+
 export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeListener {
   const { waiters, logger } = options;
+  let listening = false;
+  let started = false;
+  let closed = false;
+  let backstop: NodeJS.Timeout | undefined;
+  const probes = new Map<string, () => void>();
+
   const subscriber: Subscriber = createSubscriber(
     {
       connectionString: options.connectionString,
       application_name: options.applicationName,
+      // Bounds the periodic check, so a half-open connection fails it.
+      query_timeout: options.checkTimeoutMs,
+      keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     },
     {
       parse: (text: string) => text,
@@ -76,10 +112,6 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
       retryTimeout: Number.POSITIVE_INFINITY,
     },
   );
-
-  let listening = false;
-  let started = false;
-  let closed = false;
   const wakeups = createWakeups({
     waiters,
     readOutcomes: options.readOutcomes,
@@ -87,10 +119,10 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
     logger,
   });
 
-  const onNotification = (payload: unknown) => {
+  subscriber.notifications.on(OUTCOME_CHANNEL, (payload: unknown) => {
     const text = typeof payload === 'string' ? payload : undefined;
-    const outcome = parseOutcomePayload(text);
-    if (outcome === undefined) {
+    const notification = parseNotification(text);
+    if (notification === undefined) {
       logger.warn(
         { payload: text?.slice(0, LOGGED_PAYLOAD_CHARS), bytes: text?.length ?? 0 },
         'ignored malformed notification',
@@ -98,11 +130,14 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
       return;
     }
 
-    logger.debug({ orderId: outcome.orderId }, 'outcome notification');
-    wakeups.request([outcome.orderId]);
-  };
+    if (notification.kind === 'probe') {
+      probes.get(notification.probeId)?.();
+      return;
+    }
+    logger.debug({ orderId: notification.orderId }, 'outcome notification');
+    wakeups.request([notification.orderId]);
+  });
 
-  subscriber.notifications.on(OUTCOME_CHANNEL, onNotification);
   // Stays attached after close(): pg-listen may still report the end of its
   // retry loop, and an `error` event with no listener would crash the process.
   subscriber.events.on('error', (error: Error) => {
@@ -151,7 +186,29 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
       }
       started = true;
       listening = true;
+      backstop = setInterval(
+        () => wakeups.request(waiters.orderIds()),
+        options.backstopIntervalMs,
+      );
       logger.info({ channel: OUTCOME_CHANNEL }, 'listener started');
+    },
+
+    async proveDelivery(notify, timeoutMs) {
+      const probeId = randomUUID();
+      let timer: NodeJS.Timeout | undefined;
+      const arrived = new Promise<void>((resolve, reject) => {
+        probes.set(probeId, resolve);
+        timer = setTimeout(() => reject(new ListenerProbeError(timeoutMs)), timeoutMs);
+      });
+
+      try {
+        await notify(JSON.stringify({ probe: probeId }));
+        await arrived;
+      } finally {
+        clearTimeout(timer);
+        probes.delete(probeId);
+      }
+      logger.info('notification path proven');
     },
 
     async close() {
@@ -160,6 +217,7 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
       }
       closed = true;
       listening = false;
+      clearInterval(backstop);
       wakeups.close();
 
       subscriber.notifications.removeAllListeners(OUTCOME_CHANNEL);

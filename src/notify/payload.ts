@@ -1,24 +1,19 @@
 /**
- * Reading the payload of a notification on the outcome channel.
+ * Reading a notification on the outcome channel.
  *
- * Anyone with access to the database can NOTIFY on the channel, so the text
- * is checked field by field; anything else is refused, never trusted.
+ * The trigger sends `{order_id, status, version, updated_at}`; settle's
+ * start-up probe sends `{probe}`. Anyone who can log in may NOTIFY on the
+ * channel, so nothing else in the payload is trusted: an order notification
+ * only names the order to read again (see wakeups.ts).
  */
 import { isOrderId } from '../orders/orders.js';
-import type { OrderOutcome } from '../orders/outcomes.js';
-import type { OutcomeStatus } from '../orders/status.js';
 
-const OUTCOME_STATUSES: ReadonlySet<string> = new Set<OutcomeStatus>([
-  'FAILED',
-  'SUCCEEDED',
-  'EXPIRED',
-]);
+export type Notification =
+  { kind: 'order'; orderId: string } | { kind: 'probe'; probeId: string };
 
-/** The outcome the payload announces, or undefined when it is not one. */
-export function parseOutcomePayload(
-  payload: string | undefined,
-): OrderOutcome | undefined {
-  if (payload === undefined) {
+/** What the payload says, or undefined when it is neither kind. */
+export function parseNotification(payload: string | undefined): Notification | undefined {
+  if (payload === undefined || payload === '') {
     return undefined;
   }
 
@@ -33,24 +28,11 @@ export function parseOutcomePayload(
   }
 
   const fields = parsed as Record<string, unknown>;
-  const { order_id: orderId, status, version, updated_at: updatedAt } = fields;
-  if (
-    !isOrderId(orderId) ||
-    typeof status !== 'string' ||
-    !OUTCOME_STATUSES.has(status) ||
-    typeof version !== 'number' ||
-    !Number.isSafeInteger(version) ||
-    version < 1 ||
-    typeof updatedAt !== 'string' ||
-    Number.isNaN(Date.parse(updatedAt))
-  ) {
-    return undefined;
+  if (isOrderId(fields.order_id)) {
+    return { kind: 'order', orderId: fields.order_id.toLowerCase() };
   }
-
-  return {
-    orderId: orderId.toLowerCase(),
-    status: status as OutcomeStatus,
-    version,
-    updatedAt: new Date(updatedAt).toISOString(),
-  };
+  if (typeof fields.probe === 'string' && fields.probe !== '') {
+    return { kind: 'probe', probeId: fields.probe };
+  }
+  return undefined;
 }

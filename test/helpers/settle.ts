@@ -44,10 +44,16 @@ export interface TestSettle {
   close(): Promise<void>;
 }
 
+export interface TestSettleOptions extends Partial<Config> {
+  /** A database to use instead of a new one; the caller drops it. */
+  database?: TestDatabase;
+}
+
 export async function startTestSettle(
-  overrides: Partial<Config> = {},
+  options: TestSettleOptions = {},
 ): Promise<TestSettle> {
-  const database = await createTestDatabase();
+  const { database: givenDatabase, ...overrides } = options;
+  const database = givenDatabase ?? (await createTestDatabase());
   const config: Config = Object.freeze({
     ...readConfig({ NODE_ENV: 'test', STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }),
     port: 0,
@@ -121,7 +127,9 @@ export async function startTestSettle(
       }
       await settle.close();
       await sql.end();
-      await database.drop();
+      if (givenDatabase === undefined) {
+        await database.drop();
+      }
     },
   };
 }
@@ -131,7 +139,7 @@ export async function startTestSettle(
  * them; after each test, no waiter may be left. Returns a getter, as the
  * settle exists only once the hooks have run.
  */
-export function useTestSettle(overrides: Partial<Config> = {}): () => TestSettle {
+export function useTestSettle(overrides: TestSettleOptions = {}): () => TestSettle {
   let app: TestSettle | undefined;
   beforeAll(async () => {
     app = await startTestSettle(overrides);

@@ -9,12 +9,20 @@
 export class SettleError extends Error {
   readonly code: string;
   readonly status: number;
+  /** Sent as Retry-After: when the same request may work again. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: string, status: number, message: string, options?: ErrorOptions) {
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    options?: ErrorOptions & { retryAfterSeconds?: number },
+  ) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
     this.status = status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
@@ -48,6 +56,20 @@ export class PayloadTooLargeError extends SettleError {
 export class UnsupportedMediaTypeError extends SettleError {
   constructor(expected: string) {
     super('unsupported_media_type', 415, `request body must be ${expected}`);
+  }
+}
+
+/** Settle cannot serve this now (overloaded, database away); retry later. */
+export class UnavailableError extends SettleError {
+  constructor(code: string, message: string, retryAfterSeconds: number, cause?: unknown) {
+    super(code, 503, message, { retryAfterSeconds, cause });
+  }
+}
+
+/** This caller asks for too much at once. */
+export class TooManyRequestsError extends SettleError {
+  constructor(code: string, message: string, retryAfterSeconds: number) {
+    super(code, 429, message, { retryAfterSeconds });
   }
 }
 

@@ -137,7 +137,7 @@ function closeServer(server: http.Server, waiters: WaiterRegistry): Promise<void
       clearTimeout(forceTimer);
       resolve();
     });
-    waiters.abortAll();
+    waiters.closeAll();
     // The streams just ended leave keep-alive connections idle a tick later.
     setImmediate(() => server.closeIdleConnections());
   });

@@ -99,16 +99,16 @@ describe('WaiterRegistry', () => {
     expect(registry.size).toBe(0);
   });
 
-  it('aborts every waiter on shutdown', async () => {
+  it('ends every waiter with shutdown', async () => {
     const registry = new WaiterRegistry();
     const waiters = [ORDER, ORDER, OTHER].map((id) =>
       registry.register(id, { afterVersion: 0, timeoutMs: 10_000 }),
     );
 
-    registry.abortAll();
+    registry.closeAll();
 
     for (const waiter of waiters) {
-      expect(await waiter.result).toEqual({ kind: 'aborted' });
+      expect(await waiter.result).toEqual({ kind: 'shutdown' });
     }
     expect(registry.size).toBe(0);
     expect(registry.orderIds()).toEqual([]);

@@ -37,12 +37,18 @@ export function createDatabase(options: DatabaseOptions): SettleDatabase {
       : { statement_timeout: options.statementTimeoutMs }),
     keepAlive: true,
   });
-  // An idle client that loses its connection emits 'error' on the pool; without
-  // a listener that would crash the process. The next query gets a new client.
-  pool.on('error', (error) => {
-    // Only the message and code: pg hangs the whole client on some errors.
-    const { message, code } = error as Error & { code?: string };
-    options.logger.warn({ error: { message, code } }, 'idle database connection lost');
+  // A client that loses its connection emits 'error'. The pool listens only
+  // while a client is idle; a checked-out one (mid-transaction) would crash the
+  // process with nobody listening. Its query fails on its own, so logging is
+  // all that is left to do. Only the message and code: pg hangs the whole
+  // client on some errors.
+  const logLostConnection = (error: Error & { code?: string }) => {
+    const { message, code } = error;
+    options.logger.warn({ error: { message, code } }, 'database connection lost');
+  };
+  pool.on('error', logLostConnection);
+  pool.on('connect', (client) => {
+    client.on('error', logLostConnection);
   });
 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

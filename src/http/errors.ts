@@ -24,9 +24,15 @@ export function errorMiddleware(logger: Logger): Middleware {
 
       if (error instanceof SettleError) {
         ctx.status = error.status;
+        if (error.retryAfterSeconds !== undefined) {
+          ctx.set('Retry-After', String(error.retryAfterSeconds));
+        }
         ctx.body = { error: { code: error.code, message: error.message } };
         if (error.status >= 500) {
-          logger.warn({ err: error, path: ctx.path }, 'service unavailable');
+          logger.warn(
+            { code: error.code, path: ctx.path, cause: error.cause },
+            error.message,
+          );
         }
         return;
       }

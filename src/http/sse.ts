@@ -7,11 +7,15 @@
  */
 import type { ServerResponse } from 'node:http';
 
+import type { HeartbeatClock } from './heartbeat.js';
+
 export interface SseMessage {
   event: string;
   data: unknown;
   /** The id a browser sends back as Last-Event-ID when it reconnects. */
   id?: number;
+  /** A new reconnect delay for the browser, in milliseconds. */
+  retry?: number;
 }
 
 export interface EventStream {
@@ -23,7 +27,7 @@ export interface EventStream {
 export interface EventStreamOptions {
   /** How long a browser waits before it reconnects after the stream ends. */
   retryMs: number;
-  heartbeatIntervalMs: number;
+  heartbeat: HeartbeatClock;
 }
 
 const STREAM_HEADERS = {
@@ -42,9 +46,9 @@ export function openEventStream(
   response.writeHead(200, STREAM_HEADERS);
   response.write(`retry: ${options.retryMs}\n\n`);
 
-  const heartbeat = setInterval(() => {
+  const stopHeartbeat = options.heartbeat.add(() => {
     response.write(': heartbeat\n\n');
-  }, options.heartbeatIntervalMs);
+  });
   let ended = false;
 
   return {
@@ -59,7 +63,7 @@ export function openEventStream(
       }
       ended = true;
 
-      clearInterval(heartbeat);
+      stopHeartbeat();
       response.end();
     },
   };
@@ -67,6 +71,8 @@ export function openEventStream(
 
 /** One message; data is JSON, which never holds a raw line break. */
 export function formatMessage(message: SseMessage): string {
+  const retryLine = message.retry === undefined ? '' : `retry: ${message.retry}\n`;
   const idLine = message.id === undefined ? '' : `id: ${message.id}\n`;
-  return `${idLine}event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`;
+  const data = JSON.stringify(message.data);
+  return `${retryLine}${idLine}event: ${message.event}\ndata: ${data}\n\n`;
 }

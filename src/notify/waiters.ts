@@ -2,15 +2,19 @@
  * The waiter registry: for each order id, the open streams waiting for its
  * next outcome.
  *
- * A waiter ends exactly once: with an outcome, on its timeout, or when its
- * AbortSignal fires (the client went away) or it is cancelled. Whichever comes
+ * A waiter ends exactly once: with an outcome, on its timeout, when its
+ * AbortSignal fires (the client went away) or it is cancelled, or when the
+ * process shuts down. Whichever comes
  * first removes it, with its timer and its abort listener, so the registry is
  * empty whenever no stream is open.
  */
 import type { OrderOutcome } from '../orders/outcomes.js';
 
 export type WaitResult =
-  { kind: 'outcome'; outcome: OrderOutcome } | { kind: 'timeout' } | { kind: 'aborted' };
+  | { kind: 'outcome'; outcome: OrderOutcome }
+  | { kind: 'timeout' }
+  | { kind: 'aborted' }
+  | { kind: 'shutdown' };
 
 export interface WaitOptions {
   /** The version the client has already seen; only a later one wakes it. */
@@ -42,6 +46,11 @@ export class WaiterRegistry {
 
   hasWaiters(orderId: string): boolean {
     return this.#entriesByOrder.has(orderId);
+  }
+
+  /** Open waiters of one order. */
+  countFor(orderId: string): number {
+    return this.#entriesByOrder.get(orderId)?.size ?? 0;
   }
 
   /** Ids of the orders that have at least one waiter. */
@@ -111,11 +120,11 @@ export class WaiterRegistry {
     return woken;
   }
 
-  /** Ends every waiter as aborted: the process is shutting down. */
-  abortAll(): void {
+  /** Ends every waiter with `shutdown`: the process is stopping. */
+  closeAll(): void {
     for (const entries of [...this.#entriesByOrder.values()]) {
       for (const entry of [...entries]) {
-        entry.finish({ kind: 'aborted' });
+        entry.finish({ kind: 'shutdown' });
       }
     }
   }

@@ -47,12 +47,14 @@ export interface TestSettle {
 export interface TestSettleOptions extends Partial<Config> {
   /** A database to use instead of a new one; the caller drops it. */
   database?: TestDatabase;
+  /** Where settle's pool connects, when not straight to the database. */
+  databaseUrlOverride?: string;
 }
 
 export async function startTestSettle(
   options: TestSettleOptions = {},
 ): Promise<TestSettle> {
-  const { database: givenDatabase, ...overrides } = options;
+  const { database: givenDatabase, databaseUrlOverride, ...overrides } = options;
   const database = givenDatabase ?? (await createTestDatabase());
   const config: Config = Object.freeze({
     ...readConfig({ NODE_ENV: 'test', STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }),
@@ -63,7 +65,11 @@ export async function startTestSettle(
     ...overrides,
   });
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const settle = await startSettle({ config, databaseUrl: database.url, logger });
+  const settle = await startSettle({
+    config,
+    databaseUrl: databaseUrlOverride ?? database.url,
+    logger,
+  });
   const sql = new pg.Pool({ connectionString: database.url, max: 4 });
   const baseUrl = settle.url;
   const streams: OpenStream[] = [];

@@ -1,7 +1,8 @@
 /**
- * A TCP proxy to PostgreSQL that can stall the connections it carries: they
- * stay open but pass no byte, as behind a dead network path (a half-open
- * connection). New connections pass normally.
+ * A TCP proxy to PostgreSQL that breaks the path for real: it can stall the
+ * connections it carries (they stay open but pass no byte, as behind a dead
+ * network path: half-open), or cut everything and refuse new connections
+ * until it is mended.
  */
 import net from 'node:net';
 
@@ -10,6 +11,9 @@ export interface StallProxy {
   readonly url: string;
   /** Stops every connection open now from passing data, for good. */
   stallOpenConnections(): void;
+  /** Closes every connection and refuses new ones, until mend(). */
+  cut(): void;
+  mend(): void;
   close(): Promise<void>;
 }
 
@@ -18,7 +22,12 @@ export async function startStallProxy(targetUrl: string): Promise<StallProxy> {
   const sockets = new Set<net.Socket>();
   const pairs: Array<{ client: net.Socket; upstream: net.Socket }> = [];
 
+  let isCut = false;
   const server = net.createServer((client) => {
+    if (isCut) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(Number(target.port || 5432), target.hostname);
     client.pipe(upstream);
     upstream.pipe(client);
@@ -46,6 +55,15 @@ export async function startStallProxy(targetUrl: string): Promise<StallProxy> {
         client.pause();
         upstream.pause();
       }
+    },
+    cut() {
+      isCut = true;
+      for (const socket of sockets) {
+        socket.destroy();
+      }
+    },
+    mend() {
+      isCut = false;
     },
     async close() {
       for (const socket of sockets) {

@@ -10,26 +10,42 @@
  * order that has an outcome is answered at once. An order that is final and
  * already seen answers 204, the one answer that stops a browser's
  * EventSource from reconnecting.
+ *
+ * When the process stops, each stream gets `event: reconnect` with a short
+ * `retry:`, so the browser comes back, to another instance, at once.
  */
 import type Router from '@koa/router';
 
-import { NotFoundError, ValidationError } from '../../errors.js';
+import { isDatabaseUnavailable } from '../../db/errors.js';
+import {
+  NotFoundError,
+  TooManyRequestsError,
+  UnavailableError,
+  ValidationError,
+} from '../../errors.js';
 import type { WaitResult } from '../../notify/waiters.js';
 import { readOrder } from '../../orders/orders.js';
 import type { OrderOutcome } from '../../orders/outcomes.js';
 import { isFinal, isOutcome } from '../../orders/status.js';
 import type { AppDependencies } from '../context.js';
+import { HeartbeatClock } from '../heartbeat.js';
 import { parseLastEventId, parseOrderIdParam } from '../params.js';
 import { openEventStream, type EventStream, type SseMessage } from '../sse.js';
 
+/** A browser told to come back after a shutdown waits this long. */
+const RECONNECT_AFTER_SHUTDOWN_MS = 250;
+const RETRY_AFTER_S = 5;
+
 export function registerOrderEventRoutes(router: Router, deps: AppDependencies): void {
   const { config, waiters } = deps;
+  const heartbeat = new HeartbeatClock(config.heartbeatIntervalMs);
 
   router.get('/orders/:orderId/events', async (ctx) => {
     const orderId = parseOrderIdParam(ctx.params.orderId);
     const lastSeenVersion = parseLastEventId(ctx.get('last-event-id'));
     const seenVersion = lastSeenVersion ?? 0;
     const log = deps.logger.child({ orderId });
+    checkStreamLimits(orderId);
 
     const clientGone = new AbortController();
     ctx.res.once('close', () => clientGone.abort());
@@ -40,7 +56,7 @@ export function registerOrderEventRoutes(router: Router, deps: AppDependencies):
     });
 
     try {
-      const order = await readOrder(deps.db, orderId);
+      const order = await readOrder(deps.db, orderId).catch(unavailableWhenDatabaseIs);
       if (order === undefined) {
         throw new NotFoundError('order_not_found', 'no such order');
       }
@@ -95,10 +111,7 @@ export function registerOrderEventRoutes(router: Router, deps: AppDependencies):
     function startStream(): EventStream {
       // From here on Koa stays out of the response; the stream owns it.
       ctx.respond = false;
-      return openEventStream(ctx.res, {
-        retryMs: config.reconnectDelayMs,
-        heartbeatIntervalMs: config.heartbeatIntervalMs,
-      });
+      return openEventStream(ctx.res, { retryMs: config.reconnectDelayMs, heartbeat });
     }
 
     function messageFor(result: WaitResult): SseMessage | undefined {
@@ -112,12 +125,48 @@ export function registerOrderEventRoutes(router: Router, deps: AppDependencies):
             event: 'timeout',
             data: { orderId, timeoutMs: config.streamTimeoutMs },
           };
+        case 'shutdown':
+          return {
+            event: 'reconnect',
+            data: { orderId },
+            retry: RECONNECT_AFTER_SHUTDOWN_MS,
+          };
         case 'aborted':
-          // The client left, or settle is shutting down.
+          // The client left: there is no one to tell.
           return undefined;
       }
     }
   });
+
+  function checkStreamLimits(orderId: string): void {
+    if (waiters.size >= config.maxStreams) {
+      throw new UnavailableError(
+        'too_many_streams',
+        'this instance holds as many streams as it may; retry shortly',
+        RETRY_AFTER_S,
+      );
+    }
+    if (waiters.countFor(orderId) >= config.maxStreamsPerOrder) {
+      throw new TooManyRequestsError(
+        'too_many_streams_for_order',
+        `at most ${config.maxStreamsPerOrder} streams may wait on one order`,
+        RETRY_AFTER_S,
+      );
+    }
+  }
+}
+
+/** New streams get 503 while the database is away; open ones keep waiting. */
+function unavailableWhenDatabaseIs(error: unknown): never {
+  if (isDatabaseUnavailable(error)) {
+    throw new UnavailableError(
+      'database_unavailable',
+      'the database cannot be reached; retry shortly',
+      RETRY_AFTER_S,
+      error,
+    );
+  }
+  throw error;
 }
 
 function outcomeMessage(outcome: OrderOutcome): SseMessage {

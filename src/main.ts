@@ -34,7 +34,13 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPostgres | undefined;
   let settle: Awaited<ReturnType<typeof startSettle>> | undefined;
   const stop = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error('shutdown took longer than SHUTDOWN_TIMEOUT_MS; exiting anyway');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+
     await settle?.close();
     await embedded?.stop();
     logger.info('stopped');

@@ -38,7 +38,6 @@ export interface StartOptions {
 
 const APPLICATION_NAME = 'settle';
 const LISTENER_APPLICATION_NAME = 'settle-listener';
-const CLOSE_GRACE_MS = 5_000;
 /**
  * How long a client may take to send a whole request (Node's default is five
  * minutes). A stream's response may last far longer: this bounds only the
@@ -92,7 +91,7 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
       app.callback(),
     );
     await listen(server, config.port, config.host);
-    closers.push(() => closeServer(server, waiters));
+    closers.push(() => closeServer(server, waiters, config.shutdownTimeoutMs / 2));
 
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -127,12 +126,17 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
 }
 
 /**
- * Stops accepting, ends every waiting stream, then drops the connections
- * left idle. One that is still busy after the grace period is cut.
+ * Stops accepting, tells every waiting stream to reconnect elsewhere, lets
+ * requests in flight (a webhook committing) finish, and drops the connections
+ * left idle. One still busy after `graceMs` is cut.
  */
-function closeServer(server: http.Server, waiters: WaiterRegistry): Promise<void> {
+function closeServer(
+  server: http.Server,
+  waiters: WaiterRegistry,
+  graceMs: number,
+): Promise<void> {
   return new Promise((resolve) => {
-    const forceTimer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    const forceTimer = setTimeout(() => server.closeAllConnections(), graceMs);
     server.close(() => {
       clearTimeout(forceTimer);
       resolve();

@@ -17,6 +17,8 @@ export interface OpenStream {
   next(): Promise<StreamMessage | undefined>;
   /** Resolves with the `retry:` delay, which settle sends first, once it arrives. */
   readonly retryMs: Promise<number>;
+  /** The latest `retry:` delay the server sent, if any. */
+  readonly latestRetryMs: number | undefined;
   /** Heartbeat comments seen so far. */
   readonly comments: number;
   /** The body of a response that is not a stream (an error, a 204). */
@@ -43,6 +45,7 @@ export async function openStream(
   });
 
   let comments = 0;
+  let latestRetryMs: number | undefined;
   let resolveRetry!: (ms: number) => void;
   const retryMs = new Promise<number>((resolve) => {
     resolveRetry = resolve;
@@ -56,7 +59,10 @@ export async function openStream(
           .pipeThrough(new TextDecoderStream())
           .pipeThrough(
             new EventSourceParserStream({
-              onRetry: (ms) => resolveRetry(ms),
+              onRetry: (ms) => {
+                latestRetryMs = ms;
+                resolveRetry(ms);
+              },
               onComment: () => {
                 comments += 1;
               },
@@ -102,6 +108,9 @@ export async function openStream(
     retryMs,
     get comments() {
       return comments;
+    },
+    get latestRetryMs() {
+      return latestRetryMs;
     },
     next() {
       if (queue.length > 0) {

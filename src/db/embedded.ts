@@ -26,6 +26,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   /** false: the data folder is deleted on stop (tests). */
   persistent: boolean;
+  /** A port to use instead of a free one found now (a restart keeps its port). */
+  port?: number;
   logger: Logger;
 }
 
@@ -41,7 +43,7 @@ export async function startEmbeddedPostgres(
   const { logger } = options;
   const EmbeddedPostgresServer = await importWithoutSignalHooks();
 
-  const port = await findFreePort();
+  const port = options.port ?? (await findFreePort());
   const dataDir = options.dataDir;
   const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,

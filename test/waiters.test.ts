@@ -113,4 +113,14 @@ describe('WaiterRegistry', () => {
     expect(registry.size).toBe(0);
     expect(registry.orderIds()).toEqual([]);
   });
+
+  it('ends a waiter registered after shutdown at once', async () => {
+    const registry = new WaiterRegistry();
+    registry.closeAll();
+
+    const late = registry.register(ORDER, { afterVersion: 0, timeoutMs: 10_000 });
+
+    expect(await late.result).toEqual({ kind: 'shutdown' });
+    expect(registry.size).toBe(0);
+  });
 });

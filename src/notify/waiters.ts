@@ -38,6 +38,7 @@ interface Entry {
 export class WaiterRegistry {
   readonly #entriesByOrder = new Map<string, Set<Entry>>();
   #size = 0;
+  #closed = false;
 
   /** Open waiters, over all orders. */
   get size(): number {
@@ -91,7 +92,10 @@ export class WaiterRegistry {
     entries.add(entry);
     this.#size += 1;
 
-    if (signal?.aborted) {
+    if (this.#closed) {
+      // A request that slipped in during shutdown is told to go elsewhere.
+      end({ kind: 'shutdown' });
+    } else if (signal?.aborted) {
       end({ kind: 'aborted' });
     } else {
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -120,8 +124,12 @@ export class WaiterRegistry {
     return woken;
   }
 
-  /** Ends every waiter with `shutdown`: the process is stopping. */
+  /**
+   * Ends every waiter with `shutdown`, and every one registered from now on:
+   * the process is stopping.
+   */
   closeAll(): void {
+    this.#closed = true;
     for (const entries of [...this.#entriesByOrder.values()]) {
       for (const entry of [...entries]) {
         entry.finish({ kind: 'shutdown' });

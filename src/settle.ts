@@ -50,7 +50,7 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
   const { config, databaseUrl, logger } = options;
   const closers: Array<() => Promise<void>> = [];
   const closeStarted = async () => {
-    for (const close of closers.reverse()) {
+    for (const close of [...closers].reverse()) {
       await close();
     }
   };

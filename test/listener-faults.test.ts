@@ -82,6 +82,37 @@ describe('a half-open listener connection', () => {
   });
 });
 
+describe('a network path that is dead for a while', () => {
+  it('reconnects the listener soon after the path is back', async () => {
+    const database = await createTestDatabase();
+    const proxy = await startStallProxy(database.url);
+    const app = await startTestSettle({
+      database,
+      listenDatabaseUrl: proxy.url,
+      listenerCheckIntervalMs: 100,
+      listenerCheckTimeoutMs: 300,
+    });
+    try {
+      proxy.freeze();
+      await eventually(() => expect(app.settle.listener.isListening).toBe(false));
+      // Let a reconnect attempt start into the dead path before it comes back.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      proxy.thaw();
+      const thawedAt = Date.now();
+
+      await eventually(() => expect(app.settle.listener.isListening).toBe(true), {
+        timeoutMs: 3_000,
+      });
+
+      expect(Date.now() - thawedAt).toBeLessThan(3_000);
+    } finally {
+      await app.close();
+      await proxy.close();
+      await database.drop();
+    }
+  });
+});
+
 describe('the start-up probe', () => {
   it('stops the start when the listener cannot hear the pool', async () => {
     const poolDatabase = await createTestDatabase();

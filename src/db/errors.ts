@@ -20,8 +20,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       UNAVAILABLE_SQLSTATES.has(code)
     );
   }
-  // node-postgres gives these two no code: a connection cut mid-query, and a
-  // pool that found no free connection in time.
+  // node-postgres gives these no code: a connection cut mid-query, a client
+  // used after its connection broke, and a pool that found no free
+  // connection in time.
   const message = error instanceof Error ? error.message : '';
-  return /^Connection terminated|timeout exceeded when trying to connect/.test(message);
+  return /^Connection terminated|is not queryable|timeout exceeded when trying to connect/.test(
+    message,
+  );
 }

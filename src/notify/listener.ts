@@ -75,8 +75,9 @@ export class ListenerProbeError extends Error {
   constructor(timeoutMs: number) {
     super(
       `a NOTIFY sent through the pool did not reach the listener within ${timeoutMs} ms: ` +
-        'LISTEN cannot work through a pooler in transaction mode; point ' +
-        'LISTEN_DATABASE_URL (or DATABASE_URL) at PostgreSQL or a session-mode pooler',
+        'LISTEN cannot work through a pooler in transaction mode, and a listener ' +
+        'on another database than the pool hears nothing; point LISTEN_DATABASE_URL ' +
+        '(or DATABASE_URL) at the same database, on PostgreSQL or a session-mode pooler',
     );
     this.name = 'ListenerProbeError';
   }
@@ -94,8 +95,11 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
     {
       connectionString: options.connectionString,
       application_name: options.applicationName,
-      // Bounds the periodic check, so a half-open connection fails it.
+      // Bounds the periodic check, so a half-open connection fails it, and
+      // each reconnect attempt, which would otherwise hang on a dead path
+      // until the server's authentication_timeout or the kernel gives up.
       query_timeout: options.checkTimeoutMs,
+      connectionTimeoutMillis: options.checkTimeoutMs,
       keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     },
     {

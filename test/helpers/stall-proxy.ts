@@ -11,6 +11,13 @@ export interface StallProxy {
   readonly url: string;
   /** Stops every connection open now from passing data, for good. */
   stallOpenConnections(): void;
+  /**
+   * Stalls every connection open now, and swallows every byte of the ones
+   * opened until thaw(): a network path that is dead for a while. What was
+   * sent into it is lost; only connections opened after thaw() pass.
+   */
+  freeze(): void;
+  thaw(): void;
   /** Closes every connection and refuses new ones, until mend(). */
   cut(): void;
   mend(): void;
@@ -23,9 +30,17 @@ export async function startStallProxy(targetUrl: string): Promise<StallProxy> {
   const pairs: Array<{ client: net.Socket; upstream: net.Socket }> = [];
 
   let isCut = false;
+  let isFrozen = false;
   const server = net.createServer((client) => {
     if (isCut) {
       client.destroy();
+      return;
+    }
+    sockets.add(client);
+    client.on('error', () => client.destroy());
+    client.on('close', () => sockets.delete(client));
+    if (isFrozen) {
+      client.resume();
       return;
     }
     const upstream = net.connect(Number(target.port || 5432), target.hostname);
@@ -46,15 +61,24 @@ export async function startStallProxy(targetUrl: string): Promise<StallProxy> {
   url.hostname = '127.0.0.1';
   url.port = String((server.address() as net.AddressInfo).port);
 
+  const stallOpenConnections = () => {
+    for (const { client, upstream } of pairs.splice(0)) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  };
+
   return {
     url: url.toString(),
-    stallOpenConnections() {
-      for (const { client, upstream } of pairs.splice(0)) {
-        client.unpipe(upstream);
-        upstream.unpipe(client);
-        client.pause();
-        upstream.pause();
-      }
+    stallOpenConnections,
+    freeze() {
+      stallOpenConnections();
+      isFrozen = true;
+    },
+    thaw() {
+      isFrozen = false;
     },
     cut() {
       isCut = true;

@@ -9,7 +9,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { migrate, MigrationChecksumError, SQL_DIRECTORY } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import {
+  createTestDatabase,
+  createTestPool,
+  type TestDatabase,
+} from './helpers/database.js';
 
 const run = promisify(execFile);
 const logger = createLogger({ level: 'silent' });
@@ -26,7 +30,7 @@ afterEach(async () => {
 
 async function freshDatabase(): Promise<{ database: TestDatabase; pool: pg.Pool }> {
   const database = await createTestDatabase();
-  const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  const pool = createTestPool(database.url);
   cleanups.push(
     () => database.drop(),
     () => pool.end(),

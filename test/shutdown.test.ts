@@ -6,7 +6,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openStream } from '../src/client/event-stream.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import {
+  createTestDatabase,
+  createTestPool,
+  type TestDatabase,
+} from './helpers/database.js';
 import { eventually } from './helpers/eventually.js';
 import { startSettleProcess } from './helpers/process.js';
 import { createOrderAt, sendFixtureTo } from './helpers/remote.js';
@@ -20,7 +24,7 @@ let sql: pg.Pool;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  sql = new pg.Pool({ connectionString: database.url, max: 3 });
+  sql = createTestPool(database.url, 3);
 });
 afterAll(async () => {
   await sql.end();

@@ -44,3 +44,21 @@ async function onServer(
     await client.end();
   }
 }
+
+/**
+ * A pool for a test's own queries. Its connections are told apart in
+ * pg_stat_activity, and an error on one that is closing is ignored: tests
+ * terminate backends on purpose, and a database is dropped WITH (FORCE)
+ * while its last connections may still be saying goodbye.
+ */
+export function createTestPool(url: string, max = 4): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    application_name: 'test-queries',
+  });
+  const ignore = () => undefined;
+  pool.on('error', ignore);
+  pool.on('connect', (client) => client.on('error', ignore));
+  return pool;
+}

@@ -6,7 +6,7 @@ import pg from 'pg';
 
 import { migrate } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/logger.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestDatabase, createTestPool, type TestDatabase } from './database.js';
 
 export async function createMigratedDatabase(): Promise<{
   database: TestDatabase;
@@ -14,7 +14,7 @@ export async function createMigratedDatabase(): Promise<{
   close(): Promise<void>;
 }> {
   const database = await createTestDatabase();
-  const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  const pool = createTestPool(database.url);
   await migrate(pool, createLogger({ level: 'silent' }));
   return {
     database,

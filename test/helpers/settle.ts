@@ -15,7 +15,7 @@ import {
 } from '../../src/stripe/replay.js';
 import { startSettle, type Settle } from '../../src/settle.js';
 import { loadFixture } from '../../src/cli/shared.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestDatabase, createTestPool, type TestDatabase } from './database.js';
 import { eventually } from './eventually.js';
 
 export const TEST_WEBHOOK_SECRET = 'whsec_settle_test_secret_0123456789';
@@ -70,7 +70,7 @@ export async function startTestSettle(
     databaseUrl: databaseUrlOverride ?? database.url,
     logger,
   });
-  const sql = new pg.Pool({ connectionString: database.url, max: 4 });
+  const sql = createTestPool(database.url);
   const baseUrl = settle.url;
   const streams: OpenStream[] = [];
 

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
+import { openStream } from '../src/client/event-stream.js';
 import { eventually } from './helpers/eventually.js';
 import { useTestSettle } from './helpers/settle.js';
 
@@ -119,6 +120,25 @@ describe('errors before a stream starts', () => {
       expect(answer.body.error.code).toBe('invalid_last_event_id');
     },
   );
+
+  it('takes the last seen version from ?lastEventId=, the header winning over it', async () => {
+    const { orderId } = await app().createOrder();
+    await app().sendFixture('invoice.payment_failed.stripemock.json', orderId);
+    await app().sendFixture('invoice.payment_failed.stripemock.json', orderId);
+
+    const url = `${app().baseUrl}/orders/${orderId}/events`;
+    const fromQuery = await openStream(`${url}?lastEventId=1`);
+    const headerWins = await openStream(`${url}?lastEventId=0`, {
+      headers: { 'Last-Event-ID': '2' },
+    });
+    const twice = await getJson(`/orders/${orderId}/events?lastEventId=1&lastEventId=2`);
+
+    expect((await fromQuery.next())?.id).toBe('2');
+    await headerWins.retryMs;
+    expect(app().settle.waiters.countFor(orderId)).toBe(1);
+    headerWins.close();
+    expect(twice.body.error.code).toBe('invalid_last_event_id');
+  });
 
   it('answers 400 for a Last-Event-ID ahead of the order', async () => {
     const { orderId } = await app().createOrder();

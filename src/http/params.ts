@@ -23,7 +23,7 @@ export function parseLastEventId(value: string | undefined): number | undefined 
   if (!/^\d{1,9}$/.test(value) || !Number.isSafeInteger(version)) {
     throw new ValidationError(
       'invalid_last_event_id',
-      'Last-Event-ID must be an order version (a whole number)',
+      'Last-Event-ID (or lastEventId) must be an order version (a whole number)',
     );
   }
   return version;

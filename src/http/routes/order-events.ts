@@ -15,6 +15,7 @@
  * `retry:`, so the browser comes back, to another instance, at once.
  */
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 
 import { isDatabaseUnavailable } from '../../db/errors.js';
 import {
@@ -42,7 +43,7 @@ export function registerOrderEventRoutes(router: Router, deps: AppDependencies):
 
   router.get('/orders/:orderId/events', async (ctx) => {
     const orderId = parseOrderIdParam(ctx.params.orderId);
-    const lastSeenVersion = parseLastEventId(ctx.get('last-event-id'));
+    const lastSeenVersion = parseLastEventId(lastEventIdOf(ctx));
     const seenVersion = lastSeenVersion ?? 0;
     const log = deps.logger.child({ orderId });
     checkStreamLimits(orderId);
@@ -154,6 +155,21 @@ export function registerOrderEventRoutes(router: Router, deps: AppDependencies):
       );
     }
   }
+}
+
+/**
+ * The version the client has seen: the Last-Event-ID header, or else the
+ * `lastEventId` query parameter, since a browser cannot set the header on a
+ * fresh EventSource. The header wins: an EventSource that reconnects sends
+ * it, newer than the URL it was opened with.
+ */
+function lastEventIdOf(ctx: Context): string | undefined {
+  const header = ctx.get('last-event-id');
+  if (header !== '') {
+    return header;
+  }
+  const query = ctx.query.lastEventId;
+  return Array.isArray(query) ? 'several values' : query;
 }
 
 /** New streams get 503 while the database is away; open ones keep waiting. */

@@ -45,6 +45,18 @@ export interface Config {
   /** How long a stop may take before the process exits anyway. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
+  /** Verifies users' bearer tokens (HS256); or see authJwksUrl. */
+  readonly authJwtSecret: string | undefined;
+  /** An identity provider's JWKS, for its RS256/ES256 tokens. */
+  readonly authJwksUrl: string | undefined;
+  readonly authJwtIssuer: string | undefined;
+  readonly authJwtAudience: string | undefined;
+  readonly usesDevelopmentAuthSecrets: boolean;
+  /** Signs the per-order wait tokens that `?token=` carries (HS256). */
+  readonly waitTokenSecret: string;
+  readonly waitTokenTtlSeconds: number;
+  /** Origins a browser may call settle from; empty: no CORS headers. */
+  readonly corsOrigins: readonly string[];
   /** Where the embedded PostgreSQL keeps its files; undefined picks a default. */
   readonly embeddedDataDir: string | undefined;
 }
@@ -54,6 +66,12 @@ export interface Config {
  * It is public (it is in this file), so it only ever signs development events.
  */
 export const DEVELOPMENT_WEBHOOK_SECRET = 'whsec_settle_development_only_not_a_secret';
+
+/** Public like the one above: they let the demo sign users' and wait tokens. */
+export const DEVELOPMENT_JWT_SECRET = 'settle-development-jwt-secret-not-a-secret';
+export const DEVELOPMENT_WAIT_TOKEN_SECRET =
+  'settle-development-wait-token-secret-not-a-secret';
+const MIN_SECRET_LENGTH = 32;
 
 const ONE_MIB = 1024 * 1024;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -78,6 +96,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const secrets = readWebhookSecrets(env, isProduction);
+  const auth = readAuth(env, isProduction);
 
   return Object.freeze({
     environment,
@@ -134,6 +153,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       max: 600_000,
     }),
     logLevel: readLogLevel(env),
+    ...auth,
+    waitTokenTtlSeconds: readInteger(env, 'WAIT_TOKEN_TTL_S', 900, {
+      min: 10,
+      max: 86_400,
+    }),
+    corsOrigins: Object.freeze(readCorsOrigins(env)),
     embeddedDataDir: readOptional(env, 'EMBEDDED_PG_DATA_DIR'),
   });
 }
@@ -147,6 +172,69 @@ function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     );
   }
   return value;
+}
+
+function readAuth(env: NodeJS.ProcessEnv, isProduction: boolean) {
+  const jwtSecret = readOptional(env, 'AUTH_JWT_SECRET');
+  const jwksUrl = readOptional(env, 'AUTH_JWKS_URL');
+  const waitTokenSecret = readOptional(env, 'WAIT_TOKEN_SECRET');
+  if (jwtSecret !== undefined && jwksUrl !== undefined) {
+    throw new ConfigError(
+      'AUTH_JWKS_URL',
+      'set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both',
+    );
+  }
+  if (jwksUrl !== undefined && !/^https?:\/\//.test(jwksUrl)) {
+    throw new ConfigError('AUTH_JWKS_URL', 'must be an http(s) URL');
+  }
+  for (const [name, secret] of [
+    ['AUTH_JWT_SECRET', jwtSecret],
+    ['WAIT_TOKEN_SECRET', waitTokenSecret],
+  ] as const) {
+    if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters`);
+    }
+  }
+  if (isProduction && jwtSecret === undefined && jwksUrl === undefined) {
+    throw new ConfigError(
+      'AUTH_JWT_SECRET',
+      'or AUTH_JWKS_URL is required in production',
+    );
+  }
+  if (isProduction && waitTokenSecret === undefined) {
+    throw new ConfigError('WAIT_TOKEN_SECRET', 'is required in production');
+  }
+  if (waitTokenSecret !== undefined && waitTokenSecret === jwtSecret) {
+    throw new ConfigError('WAIT_TOKEN_SECRET', 'must differ from AUTH_JWT_SECRET');
+  }
+
+  const usesDevelopmentAuthSecrets = jwksUrl === undefined && jwtSecret === undefined;
+  return {
+    authJwtSecret:
+      jwksUrl === undefined ? (jwtSecret ?? DEVELOPMENT_JWT_SECRET) : undefined,
+    authJwksUrl: jwksUrl,
+    authJwtIssuer: readOptional(env, 'AUTH_JWT_ISSUER'),
+    authJwtAudience: readOptional(env, 'AUTH_JWT_AUDIENCE'),
+    usesDevelopmentAuthSecrets:
+      usesDevelopmentAuthSecrets || waitTokenSecret === undefined,
+    waitTokenSecret: waitTokenSecret ?? DEVELOPMENT_WAIT_TOKEN_SECRET,
+  };
+}
+
+function readCorsOrigins(env: NodeJS.ProcessEnv): string[] {
+  const origins = (readOptional(env, 'CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/]+$/.test(origin)) {
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `"${origin}" is not an origin (scheme://host[:port], no path)`,
+      );
+    }
+  }
+  return origins;
 }
 
 function readWebhookSecrets(

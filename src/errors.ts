@@ -40,6 +40,13 @@ export class NotFoundError extends SettleError {
   }
 }
 
+/** No token, or one that is expired, forged or not for this. */
+export class UnauthorizedError extends SettleError {
+  constructor(code: string, message: string) {
+    super(code, 401, message);
+  }
+}
+
 /** A Stripe webhook whose signature, timestamp or body does not verify. */
 export class SignatureError extends SettleError {
   constructor(message: string, options?: ErrorOptions) {

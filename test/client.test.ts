@@ -36,7 +36,7 @@ const waitingFor = async (orderId: string) =>
 describe('waitForOrder', () => {
   it('resolves with the outcome when the webhook lands', async () => {
     const { orderId } = await app().createOrder();
-    const waiting = waitForOrder(orderId, { baseUrl: app().baseUrl });
+    const waiting = waitForOrder(orderId, { baseUrl: app().baseUrl, token: app().token });
     await waitingFor(orderId);
 
     await app().sendFixture(PAID, orderId);
@@ -47,10 +47,14 @@ describe('waitForOrder', () => {
   it('waits again after a failure, for the retry, given the version it saw', async () => {
     const { orderId } = await app().createOrder();
     await app().sendFixture(FAILED, orderId);
-    const first = await waitForOrder(orderId, { baseUrl: app().baseUrl });
+    const first = await waitForOrder(orderId, {
+      baseUrl: app().baseUrl,
+      token: app().token,
+    });
 
     const retry = waitForOrder(orderId, {
       baseUrl: app().baseUrl,
+      token: app().token,
       lastEventId: first.version,
     });
     await waitingFor(orderId);
@@ -62,7 +66,7 @@ describe('waitForOrder', () => {
 
   it('comes back after the server-side timeout and still hears the outcome', async () => {
     const { orderId } = await app().createOrder();
-    const waiting = waitForOrder(orderId, { baseUrl: app().baseUrl });
+    const waiting = waitForOrder(orderId, { baseUrl: app().baseUrl, token: app().token });
 
     await new Promise((resolve) => setTimeout(resolve, SERVER_TIMEOUT_MS * 1.5));
     await waitingFor(orderId);
@@ -73,7 +77,7 @@ describe('waitForOrder', () => {
 
   it('comes back after the connection drops mid-wait, and hears the outcome once', async () => {
     const { orderId } = await app().createOrder();
-    const waiting = waitForOrder(orderId, { baseUrl: proxy.url });
+    const waiting = waitForOrder(orderId, { baseUrl: proxy.url, token: app().token });
     await waitingFor(orderId);
 
     proxy.cut();
@@ -87,23 +91,27 @@ describe('waitForOrder', () => {
   it('rejects with typed errors for 404, 400 and a final order already seen', async () => {
     const { orderId } = await app().createOrder();
     await app().sendFixture(PAID, orderId);
-    const baseUrl = app().baseUrl;
+    const { baseUrl, token } = app();
 
     await expect(
-      waitForOrder('00000000-0000-4000-8000-000000000000', { baseUrl }),
+      waitForOrder('00000000-0000-4000-8000-000000000000', { baseUrl, token }),
     ).rejects.toBeInstanceOf(OrderNotFoundError);
-    await expect(waitForOrder('not-a-uuid', { baseUrl })).rejects.toBeInstanceOf(
+    await expect(waitForOrder('not-a-uuid', { baseUrl, token })).rejects.toBeInstanceOf(
       WaitRequestError,
     );
     await expect(
-      waitForOrder(orderId, { baseUrl, lastEventId: 1 }),
+      waitForOrder(orderId, { baseUrl, token, lastEventId: 1 }),
     ).rejects.toBeInstanceOf(NoFurtherOutcomeError);
   });
 
   it('rejects with WaitTimeoutError after timeoutMs', async () => {
     const { orderId } = await app().createOrder();
 
-    const waiting = waitForOrder(orderId, { baseUrl: app().baseUrl, timeoutMs: 200 });
+    const waiting = waitForOrder(orderId, {
+      baseUrl: app().baseUrl,
+      token: app().token,
+      timeoutMs: 200,
+    });
 
     await expect(waiting).rejects.toBeInstanceOf(WaitTimeoutError);
     await app().expectNoWaiters();
@@ -114,6 +122,7 @@ describe('waitForOrder', () => {
     const controller = new AbortController();
     const waiting = waitForOrder(orderId, {
       baseUrl: app().baseUrl,
+      token: app().token,
       signal: controller.signal,
     });
     await waitingFor(orderId);

@@ -61,6 +61,8 @@ describe('readConfig', () => {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://settle@db:5432/settle',
       STRIPE_WEBHOOK_SECRET: 'whsec_live_secret',
+      AUTH_JWT_SECRET: 'a-production-secret-of-32-characters-or-more',
+      WAIT_TOKEN_SECRET: 'another-production-secret-of-32-characters',
     };
 
     it('starts with a database and a signing secret', () => {

@@ -19,8 +19,9 @@ import { createLogger } from '../src/logger.js';
 import { startSettle, type Settle } from '../src/settle.js';
 import { openStream } from '../src/client/event-stream.js';
 import { eventually } from './helpers/eventually.js';
-import { createOrderAt, sendFixtureTo } from './helpers/remote.js';
+import { authHeaders, createOrderAt, sendFixtureTo } from './helpers/remote.js';
 import { TEST_WEBHOOK_SECRET } from './helpers/settle.js';
+import { TEST_AUTH_ENV } from './helpers/tokens.js';
 
 const STREAMS = 5;
 const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -33,7 +34,11 @@ beforeAll(async () => {
   server = await startEmbeddedPostgres({ dataDir, persistent: true, logger });
   settle = await startSettle({
     config: {
-      ...readConfig({ NODE_ENV: 'test', STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }),
+      ...readConfig({
+        NODE_ENV: 'test',
+        STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+        ...TEST_AUTH_ENV,
+      }),
       port: 0,
       streamTimeoutMs: 30_000,
       heartbeatIntervalMs: 100,
@@ -53,8 +58,11 @@ describe('a PostgreSQL restart', () => {
     const orderIds = await Promise.all(
       Array.from({ length: STREAMS }, () => createOrderAt(settle.url)),
     );
+    const headers = await authHeaders();
     const streams = await Promise.all(
-      orderIds.map((orderId) => openStream(`${settle.url}/orders/${orderId}/events`)),
+      orderIds.map((orderId) =>
+        openStream(`${settle.url}/orders/${orderId}/events`, { headers }),
+      ),
     );
     await Promise.all(streams.map((stream) => stream.retryMs));
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStream } from '../src/client/event-stream.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { startSettleProcess, type SettleProcess } from './helpers/process.js';
-import { createOrderAt, sendFixtureTo } from './helpers/remote.js';
+import { authHeaders, createOrderAt, sendFixtureTo } from './helpers/remote.js';
 
 const PAID = 'invoice.paid.stripemock.json';
 
@@ -57,7 +57,9 @@ describe('three instances on one database', () => {
       SettleProcess,
     ];
     const orderId = await createOrderAt(creator.url);
-    const stream = await openStream(`${holder.url}/orders/${orderId}/events`);
+    const stream = await openStream(`${holder.url}/orders/${orderId}/events`, {
+      headers: await authHeaders(),
+    });
     await stream.retryMs;
 
     const answer = await sendFixtureTo(handler.url, PAID, orderId);

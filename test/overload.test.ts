@@ -25,10 +25,15 @@ describe('stream ceilings', () => {
     ];
     await Promise.all(open.map((stream) => stream.retryMs));
 
-    const perOrder = await fetch(`${app().baseUrl}/orders/${first.orderId}/events`);
+    const headers = app().authHeaders;
+    const perOrder = await fetch(`${app().baseUrl}/orders/${first.orderId}/events`, {
+      headers,
+    });
     open.push(await app().openStream(second.orderId));
     await open[2]!.retryMs;
-    const perProcess = await fetch(`${app().baseUrl}/orders/${third.orderId}/events`);
+    const perProcess = await fetch(`${app().baseUrl}/orders/${third.orderId}/events`, {
+      headers,
+    });
 
     expect(perOrder.status).toBe(429);
     expect(perOrder.headers.get('retry-after')).toBe('5');
@@ -90,7 +95,9 @@ describe('a database that goes away', () => {
     await waiting.retryMs;
 
     proxy.cut();
-    const newStream = await fetch(`${app.baseUrl}/orders/${orderId}/events`);
+    const newStream = await fetch(`${app.baseUrl}/orders/${orderId}/events`, {
+      headers: app.authHeaders,
+    });
     const webhook = await app.sendFixture(PAID, orderId);
     const heartbeatsWhileDown = waiting.comments;
     await eventually(() =>

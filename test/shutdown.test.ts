@@ -13,7 +13,7 @@ import {
 } from './helpers/database.js';
 import { eventually } from './helpers/eventually.js';
 import { startSettleProcess } from './helpers/process.js';
-import { createOrderAt, sendFixtureTo } from './helpers/remote.js';
+import { authHeaders, createOrderAt, sendFixtureTo } from './helpers/remote.js';
 
 const SHUTDOWN_TIMEOUT_MS = 4_000;
 
@@ -39,7 +39,9 @@ describe('SIGTERM', () => {
     });
     const waitingOrder = await createOrderAt(settle.url);
     const paidOrder = await createOrderAt(settle.url);
-    const stream = await openStream(`${settle.url}/orders/${waitingOrder}/events`);
+    const stream = await openStream(`${settle.url}/orders/${waitingOrder}/events`, {
+      headers: await authHeaders(),
+    });
     await stream.retryMs;
 
     // Hold the paid order's row, so that its webhook is in flight at SIGTERM.

@@ -18,7 +18,9 @@ const app = useTestSettle({
 });
 
 async function getJson(path: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${app().baseUrl}${path}`, { headers });
+  const response = await fetch(`${app().baseUrl}${path}`, {
+    headers: { ...app().authHeaders, ...headers },
+  });
   return { status: response.status, body: await response.json() };
 }
 
@@ -72,6 +74,7 @@ describe('an open stream', () => {
 
     const response = await fetch(`${app().baseUrl}/orders/${orderId}/events`, {
       method: 'HEAD',
+      headers: app().authHeaders,
     });
 
     expect(response.status).toBe(200);
@@ -127,9 +130,11 @@ describe('errors before a stream starts', () => {
     await app().sendFixture('invoice.payment_failed.stripemock.json', orderId);
 
     const url = `${app().baseUrl}/orders/${orderId}/events`;
-    const fromQuery = await openStream(`${url}?lastEventId=1`);
+    const fromQuery = await openStream(`${url}?lastEventId=1`, {
+      headers: app().authHeaders,
+    });
     const headerWins = await openStream(`${url}?lastEventId=0`, {
-      headers: { 'Last-Event-ID': '2' },
+      headers: { ...app().authHeaders, 'Last-Event-ID': '2' },
     });
     const twice = await getJson(`/orders/${orderId}/events?lastEventId=1&lastEventId=2`);
 

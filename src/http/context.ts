@@ -7,6 +7,8 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { WaiterRegistry } from '../notify/waiters.js';
+import type { UserVerifier } from './auth/users.js';
+import type { WaitTokens } from './auth/wait-tokens.js';
 
 export interface AppDependencies {
   config: Config;
@@ -14,4 +16,10 @@ export interface AppDependencies {
   waiters: WaiterRegistry;
   listener: { readonly isListening: boolean };
   logger: Logger;
+}
+
+/** What the routes get: the running parts, and the token checkers. */
+export interface RouteDependencies extends AppDependencies {
+  users: UserVerifier;
+  waitTokens: WaitTokens;
 }

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 
 import { TEST_WEBHOOK_SECRET } from './settle.js';
+import { TEST_AUTH_ENV } from './tokens.js';
 
 export interface SettleProcess {
   readonly url: string;
@@ -29,6 +30,7 @@ export async function startSettleProcess(
       PORT: '0',
       LOG_LEVEL: 'info',
       STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      ...TEST_AUTH_ENV,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

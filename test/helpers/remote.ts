@@ -4,9 +4,18 @@
 import { loadFixture } from '../../src/cli/shared.js';
 import { aimEventAtOrder, signPayload } from '../../src/stripe/replay.js';
 import { TEST_WEBHOOK_SECRET } from './settle.js';
+import { signUserToken } from './tokens.js';
+
+/** `Authorization` for the test user, as settle started with TEST_AUTH_ENV expects. */
+export async function authHeaders(): Promise<Record<string, string>> {
+  return { Authorization: `Bearer ${await signUserToken()}` };
+}
 
 export async function createOrderAt(baseUrl: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/orders`, { method: 'POST' });
+  const response = await fetch(`${baseUrl}/orders`, {
+    method: 'POST',
+    headers: await authHeaders(),
+  });
   return ((await response.json()) as { orderId: string }).orderId;
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../../src/stripe/replay.js';
 import { startSettle, type Settle } from '../../src/settle.js';
 import { loadFixture } from '../../src/cli/shared.js';
+import { signUserToken, TEST_AUTH_ENV } from './tokens.js';
 import { createTestDatabase, createTestPool, type TestDatabase } from './database.js';
 import { eventually } from './eventually.js';
 
@@ -27,6 +28,9 @@ export interface TestSettle {
   readonly database: TestDatabase;
   /** A pool of the test's own, for reading and writing rows directly. */
   readonly sql: pg.Pool;
+  /** `Authorization` for the test user, who owns what createOrder creates. */
+  readonly authHeaders: Record<string, string>;
+  readonly token: string;
   createOrder(
     body?: Record<string, unknown>,
   ): Promise<{ orderId: string; version: number }>;
@@ -57,7 +61,11 @@ export async function startTestSettle(
   const { database: givenDatabase, databaseUrlOverride, ...overrides } = options;
   const database = givenDatabase ?? (await createTestDatabase());
   const config: Config = Object.freeze({
-    ...readConfig({ NODE_ENV: 'test', STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }),
+    ...readConfig({
+      NODE_ENV: 'test',
+      STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      ...TEST_AUTH_ENV,
+    }),
     port: 0,
     host: '127.0.0.1',
     streamTimeoutMs: 10_000,
@@ -73,6 +81,8 @@ export async function startTestSettle(
   const sql = createTestPool(database.url);
   const baseUrl = settle.url;
   const streams: OpenStream[] = [];
+  const token = await signUserToken();
+  const authHeaders = { Authorization: `Bearer ${token}` };
 
   const postWebhook = async (body: string, signature?: string) => {
     const response = await fetch(`${baseUrl}/webhooks/stripe`, {
@@ -97,19 +107,27 @@ export async function startTestSettle(
     config,
     database,
     sql,
+    authHeaders,
+    token,
 
     async createOrder(body = { amount: 1999, currency: 'usd' }) {
       const response = await fetch(`${baseUrl}/orders`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', ...authHeaders },
         body: JSON.stringify(body),
       });
       expect(response.status).toBe(201);
-      return (await response.json()) as { orderId: string; version: number };
+      return (await response.json()) as {
+        orderId: string;
+        version: number;
+        waitToken: string;
+      };
     },
 
     async openStream(orderId, headers = {}) {
-      const stream = await openStream(`${baseUrl}/orders/${orderId}/events`, { headers });
+      const stream = await openStream(`${baseUrl}/orders/${orderId}/events`, {
+        headers: { ...authHeaders, ...headers },
+      });
       streams.push(stream);
       return stream;
     },

@@ -21,6 +21,7 @@ import { isDatabaseUnavailable } from '../../db/errors.js';
 import {
   NotFoundError,
   TooManyRequestsError,
+  UnauthorizedError,
   UnavailableError,
   ValidationError,
 } from '../../errors.js';
@@ -28,7 +29,7 @@ import type { WaitResult } from '../../notify/waiters.js';
 import { readOrder } from '../../orders/orders.js';
 import type { OrderOutcome } from '../../orders/outcomes.js';
 import { isFinal, isOutcome } from '../../orders/status.js';
-import type { AppDependencies } from '../context.js';
+import type { RouteDependencies } from '../context.js';
 import { HeartbeatClock } from '../heartbeat.js';
 import { parseLastEventId, parseOrderIdParam } from '../params.js';
 import { openEventStream, type EventStream, type SseMessage } from '../sse.js';
@@ -37,12 +38,13 @@ import { openEventStream, type EventStream, type SseMessage } from '../sse.js';
 const RECONNECT_AFTER_SHUTDOWN_MS = 250;
 const RETRY_AFTER_S = 5;
 
-export function registerOrderEventRoutes(router: Router, deps: AppDependencies): void {
+export function registerOrderEventRoutes(router: Router, deps: RouteDependencies): void {
   const { config, waiters } = deps;
   const heartbeat = new HeartbeatClock(config.heartbeatIntervalMs);
 
   router.get('/orders/:orderId/events', async (ctx) => {
     const orderId = parseOrderIdParam(ctx.params.orderId);
+    const caller = await callerOf(ctx, orderId);
     const lastSeenVersion = parseLastEventId(lastEventIdOf(ctx));
     const seenVersion = lastSeenVersion ?? 0;
     const log = deps.logger.child({ orderId });
@@ -58,7 +60,7 @@ export function registerOrderEventRoutes(router: Router, deps: AppDependencies):
 
     try {
       const order = await readOrder(deps.db, orderId).catch(unavailableWhenDatabaseIs);
-      if (order === undefined) {
+      if (order === undefined || order.owner !== caller) {
         throw new NotFoundError('order_not_found', 'no such order');
       }
       if (order.version < seenVersion) {
@@ -138,6 +140,25 @@ export function registerOrderEventRoutes(router: Router, deps: AppDependencies):
       }
     }
   });
+
+  /**
+   * The caller: a bearer token's user, or for a browser's EventSource, which
+   * cannot send headers, the owner a wait token for this order speaks for.
+   */
+  async function callerOf(ctx: Context, orderId: string): Promise<string> {
+    const authorization = ctx.get('authorization');
+    if (authorization !== '') {
+      return deps.users.verify(authorization);
+    }
+    const token = ctx.query.token;
+    if (typeof token === 'string' && token !== '') {
+      return deps.waitTokens.verify(token, orderId);
+    }
+    throw new UnauthorizedError(
+      'missing_token',
+      'Authorization: Bearer <token>, or ?token=<wait token>, is required',
+    );
+  }
 
   function checkStreamLimits(orderId: string): void {
     if (waiters.size >= config.maxStreams) {

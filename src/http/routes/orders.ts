@@ -1,5 +1,7 @@
 /**
- * POST /orders creates a PENDING order; GET /orders/:orderId reads one.
+ * POST /orders creates a PENDING order for the caller; GET /orders/:orderId
+ * reads one of the caller's orders. Both need a bearer token; someone else's
+ * order is as unknown as one that does not exist.
  */
 import type Router from '@koa/router';
 import { z } from 'zod';
@@ -7,7 +9,7 @@ import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { createOrder, readOrder, type Order } from '../../orders/orders.js';
 import { readJsonBody } from '../body.js';
-import type { AppDependencies } from '../context.js';
+import type { RouteDependencies } from '../context.js';
 import { parseOrderIdParam } from '../params.js';
 
 /** Orders are created by our own frontend: a small body is plenty. */
@@ -15,8 +17,6 @@ const ORDER_BODY_LIMIT_BYTES = 16 * 1024;
 /** Stripe's own ceiling for an amount in most currencies: eight digits. */
 const MAX_AMOUNT = 99_999_999;
 const MAX_MESSAGE_CHARS = 200;
-/** Until requests are authenticated, every order has this owner. */
-export const ANONYMOUS_OWNER = 'anonymous';
 
 const newOrderBody = z
   .strictObject({
@@ -31,23 +31,26 @@ const newOrderBody = z
     message: 'amount and currency must be given together',
   });
 
-export function registerOrderRoutes(router: Router, deps: AppDependencies): void {
+export function registerOrderRoutes(router: Router, deps: RouteDependencies): void {
   router.post('/orders', async (ctx) => {
+    const owner = await deps.users.verify(ctx.get('authorization'));
     const json = await readJsonBody(ctx, ORDER_BODY_LIMIT_BYTES);
     const body = parseNewOrder(json === undefined ? {} : json);
 
-    const order = await createOrder(deps.db, { owner: ANONYMOUS_OWNER, ...body });
+    const order = await createOrder(deps.db, { owner, ...body });
+    const waitToken = await deps.waitTokens.issue(order.orderId, owner);
     deps.logger.info({ orderId: order.orderId }, 'order created');
 
     ctx.status = 201;
     ctx.set('Location', `/orders/${order.orderId}`);
-    ctx.body = toOrderJson(order);
+    ctx.body = { ...toOrderJson(order), waitToken };
   });
 
   router.get('/orders/:orderId', async (ctx) => {
+    const owner = await deps.users.verify(ctx.get('authorization'));
     const orderId = parseOrderIdParam(ctx.params.orderId);
     const order = await readOrder(deps.db, orderId);
-    if (order === undefined) {
+    if (order === undefined || order.owner !== owner) {
       throw new NotFoundError('order_not_found', 'no such order');
     }
     ctx.body = toOrderJson(order);

@@ -1,0 +1,56 @@
+/**
+ * Who is calling: the `sub` of a bearer JWT, verified with jose, either with
+ * a shared HS256 secret or against an identity provider's JWKS.
+ */
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+
+import type { Config } from '../../config.js';
+import { UnauthorizedError } from '../../errors.js';
+import { verifyOrExplain } from './verify.js';
+import { WAIT_TOKEN_AUDIENCE } from './wait-tokens.js';
+
+export interface UserVerifier {
+  /** The caller's user id, from `Authorization: Bearer …`; throws 401. */
+  verify(authorization: string | undefined): Promise<string>;
+}
+
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+
+export function createUserVerifier(config: Config): UserVerifier {
+  const key: Uint8Array | JWTVerifyGetKey =
+    config.authJwksUrl === undefined
+      ? new TextEncoder().encode(config.authJwtSecret)
+      : createRemoteJWKSet(new URL(config.authJwksUrl));
+  const algorithms = config.authJwksUrl === undefined ? ['HS256'] : ASYMMETRIC_ALGORITHMS;
+
+  return {
+    async verify(authorization) {
+      const token = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
+      if (token === undefined) {
+        throw new UnauthorizedError(
+          'missing_token',
+          'Authorization: Bearer <token> is required',
+        );
+      }
+      const { payload } = await verifyOrExplain(() =>
+        jwtVerify(token, key as Uint8Array, {
+          algorithms,
+          ...(config.authJwtIssuer === undefined ? {} : { issuer: config.authJwtIssuer }),
+          ...(config.authJwtAudience === undefined
+            ? {}
+            : { audience: config.authJwtAudience }),
+        }),
+      );
+      // A wait token proves only the right to wait on one order.
+      const audience = [payload.aud ?? []].flat();
+      if (
+        typeof payload.sub !== 'string' ||
+        payload.sub === '' ||
+        audience.includes(WAIT_TOKEN_AUDIENCE)
+      ) {
+        throw new UnauthorizedError('invalid_token', 'the token names no user');
+      }
+      return payload.sub;
+    },
+  };
+}

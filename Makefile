@@ -4,7 +4,7 @@ NODE_MODULES := node_modules/.package-lock.json
 # One node process, so that signals reach settle itself, not an npx wrapper.
 TSX := node --import tsx
 
-.PHONY: start test demo replay migrate typecheck format format-check build clean
+.PHONY: start test demo replay token migrate typecheck format format-check build clean
 
 $(NODE_MODULES): package-lock.json
 	npm ci --no-audit --no-fund
@@ -26,6 +26,10 @@ demo: $(NODE_MODULES)
 ## replay FIXTURE=<file> ORDER=<id> [EVENT_ID=evt_…]: send one signed fixture event
 replay: $(NODE_MODULES)
 	$(TSX) src/cli/replay.ts $(FIXTURE) $(ORDER) $(if $(EVENT_ID),--event-id $(EVENT_ID))
+
+## token [USER_ID=<id>]: a bearer token for a user, signed with AUTH_JWT_SECRET or the dev secret
+token: $(NODE_MODULES)
+	@$(TSX) src/cli/token.ts $(USER_ID)
 
 ## migrate: apply sql/ to DATABASE_URL and exit
 migrate: $(NODE_MODULES)

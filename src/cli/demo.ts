@@ -16,6 +16,7 @@ import {
   postSignedEvent,
   settleUrl,
   signingSecret,
+  userToken,
 } from './shared.js';
 
 const FIXTURE = process.argv[2] ?? 'checkout.session.completed.syncengine.json';
@@ -23,9 +24,10 @@ const FIXTURE = process.argv[2] ?? 'checkout.session.completed.syncengine.json';
 async function demo(): Promise<void> {
   const baseUrl = settleUrl();
 
+  const authorization = `Bearer ${await userToken()}`;
   const created = await fetch(`${baseUrl}/orders`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', Authorization: authorization },
     body: JSON.stringify({ amount: 1999, currency: 'usd' }),
   });
   if (created.status !== 201) {
@@ -34,7 +36,9 @@ async function demo(): Promise<void> {
   const order = (await created.json()) as { orderId: string; status: string };
   console.log(`order     ${order.orderId} ${order.status}`);
 
-  const stream = await openStream(`${baseUrl}/orders/${order.orderId}/events`);
+  const stream = await openStream(`${baseUrl}/orders/${order.orderId}/events`, {
+    headers: { Authorization: authorization },
+  });
   if (stream.status !== 200) {
     throw new Error(`stream answered ${stream.status}: ${await stream.text()}`);
   }

@@ -6,7 +6,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { DEVELOPMENT_WEBHOOK_SECRET } from '../config.js';
+import { SignJWT } from 'jose';
+
+import { DEVELOPMENT_JWT_SECRET, DEVELOPMENT_WEBHOOK_SECRET } from '../config.js';
 import { signPayload } from '../stripe/replay.js';
 
 export const FIXTURE_DIRECTORY = fileURLToPath(
@@ -21,6 +23,21 @@ export function settleUrl(): string {
 export function signingSecret(): string {
   const configured = process.env.STRIPE_WEBHOOK_SECRET?.split(',')[0]?.trim();
   return configured || DEVELOPMENT_WEBHOOK_SECRET;
+}
+
+/**
+ * A bearer token for `user`, signed with AUTH_JWT_SECRET or, as settle does
+ * without it, the development secret: what a shop's identity provider would
+ * hand its frontend. Not for an AUTH_JWKS_URL setup.
+ */
+export function userToken(user = 'demo-user', ttl = '1h'): Promise<string> {
+  const secret = process.env.AUTH_JWT_SECRET?.trim() || DEVELOPMENT_JWT_SECRET;
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(user)
+    .setIssuedAt()
+    .setExpirationTime(ttl)
+    .sign(new TextEncoder().encode(secret));
 }
 
 /** A fixture by file name (in the project's copy) or by path. */

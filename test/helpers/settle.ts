@@ -33,7 +33,7 @@ export interface TestSettle {
   readonly token: string;
   createOrder(
     body?: Record<string, unknown>,
-  ): Promise<{ orderId: string; version: number }>;
+  ): Promise<{ orderId: string; version: number; waitToken: string }>;
   openStream(orderId: string, headers?: Record<string, string>): Promise<OpenStream>;
   /** Replays a fixture aimed at the order; resolves with the HTTP answer. */
   sendFixture(

@@ -1,0 +1,146 @@
+/**
+ * Who may wait on what: bearer tokens, wait tokens, ownership, and CORS.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { openStream } from '../src/client/event-stream.js';
+import { useTestSettle } from './helpers/settle.js';
+import { signUserToken, TEST_WAIT_TOKEN_SECRET } from './helpers/tokens.js';
+
+const FRONTEND = 'https://shop.example';
+const app = useTestSettle({ corsOrigins: [FRONTEND] });
+
+async function status(
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+) {
+  const response = await fetch(`${app().baseUrl}${path}`, { method, headers });
+  const text = await response.text();
+  return {
+    status: response.status,
+    code: text ? JSON.parse(text).error?.code : undefined,
+  };
+}
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+describe('bearer tokens', () => {
+  it.each([
+    ['no token', async () => ({}), 'missing_token'],
+    ['a malformed header', async () => ({ Authorization: 'Basic abc' }), 'missing_token'],
+    [
+      'an expired token',
+      async () => bearer(await signUserToken('u', { expiresIn: '-1m' })),
+      'token_expired',
+    ],
+    [
+      'a forged token',
+      async () => bearer(await signUserToken('u', { secret: 'x'.repeat(40) })),
+      'invalid_token',
+    ],
+    ['garbage', async () => bearer('not.a.jwt'), 'invalid_token'],
+  ])(
+    'answer 401 to %s, on POST /orders, GET /orders/:id and the stream',
+    async (_name, headers, code) => {
+      const { orderId } = await app().createOrder();
+      const sent = await headers();
+
+      const answers = [
+        await status('/orders', sent, 'POST'),
+        await status(`/orders/${orderId}`, sent),
+        await status(`/orders/${orderId}/events`, sent),
+      ];
+
+      expect(answers).toEqual(Array(3).fill({ status: 401, code }));
+    },
+  );
+
+  it("answers someone else's order with 404, as if it did not exist", async () => {
+    const { orderId } = await app().createOrder();
+    const stranger = bearer(await signUserToken('someone-else'));
+
+    expect(await status(`/orders/${orderId}`, stranger)).toEqual({
+      status: 404,
+      code: 'order_not_found',
+    });
+    expect(await status(`/orders/${orderId}/events`, stranger)).toEqual({
+      status: 404,
+      code: 'order_not_found',
+    });
+  });
+});
+
+describe('wait tokens', () => {
+  it('let a browser wait on its order with ?token=, without a header', async () => {
+    const { orderId, waitToken } = await app().createOrder();
+    const stream = await openStream(
+      `${app().baseUrl}/orders/${orderId}/events?token=${waitToken}`,
+    );
+    await stream.retryMs;
+
+    await app().sendFixture('invoice.paid.stripemock.json', orderId);
+
+    expect((await stream.next())?.event).toBe('order.succeeded');
+  });
+
+  it('are refused on another order, and as a bearer token', async () => {
+    const mine = await app().createOrder();
+    const other = await app().createOrder();
+
+    const onOther = await status(
+      `/orders/${other.orderId}/events?token=${mine.waitToken}`,
+    );
+    const asBearer = await status(`/orders/${mine.orderId}`, bearer(mine.waitToken));
+
+    expect(onOther).toEqual({ status: 401, code: 'invalid_token' });
+    expect(asBearer).toEqual({ status: 401, code: 'invalid_token' });
+  });
+
+  it('are refused once expired, and when signed with another secret', async () => {
+    const { orderId } = await app().createOrder();
+    const { SignJWT } = await import('jose');
+    const sign = (secret: string, expires: string) =>
+      new SignJWT({ order: orderId })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('user-test-1')
+        .setAudience('settle:wait')
+        .setExpirationTime(expires)
+        .sign(new TextEncoder().encode(secret));
+
+    const expired = await status(
+      `/orders/${orderId}/events?token=${await sign(TEST_WAIT_TOKEN_SECRET, '-1m')}`,
+    );
+    const forged = await status(
+      `/orders/${orderId}/events?token=${await sign('y'.repeat(40), '5m')}`,
+    );
+
+    expect(expired).toEqual({ status: 401, code: 'token_expired' });
+    expect(forged).toEqual({ status: 401, code: 'invalid_token' });
+  });
+});
+
+describe('CORS', () => {
+  it('answers a preflight from the configured origin with what the client needs', async () => {
+    const response = await fetch(`${app().baseUrl}/orders`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: FRONTEND,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type',
+      },
+    });
+
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe(FRONTEND);
+    expect(response.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    expect(response.headers.get('access-control-allow-headers')).toMatch(/Last-Event-ID/);
+  });
+
+  it('says nothing to another origin', async () => {
+    const response = await fetch(`${app().baseUrl}/healthz`, {
+      headers: { Origin: 'https://evil.example' },
+    });
+
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

@@ -144,3 +144,19 @@ describe('CORS', () => {
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+describe('in production', () => {
+  const production = useTestSettle({ environment: 'production' });
+
+  it('serves the page but has no development panel routes', async () => {
+    const page = await fetch(`${production().baseUrl}/`);
+    const session = await fetch(`${production().baseUrl}/dev/session`, {
+      method: 'POST',
+    });
+    const replay = await fetch(`${production().baseUrl}/dev/replay`, { method: 'POST' });
+
+    expect(page.status).toBe(200);
+    expect(session.status).toBe(404);
+    expect(replay.status).toBe(404);
+  });
+});

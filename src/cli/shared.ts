@@ -1,19 +1,12 @@
 /**
- * What the command-line tools share: where settle runs, which secret signs,
- * and posting a signed event.
+ * What the command-line tools share: where settle runs, which secrets sign,
+ * and the recorded Stripe events they replay.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
 import { SignJWT } from 'jose';
 
 import { DEVELOPMENT_JWT_SECRET, DEVELOPMENT_WEBHOOK_SECRET } from '../config.js';
-import { signPayload } from '../stripe/replay.js';
 
-export const FIXTURE_DIRECTORY = fileURLToPath(
-  new URL('../../test/fixtures/stripe/', import.meta.url),
-);
+export { FIXTURE_DIRECTORY, loadFixture, postSignedEvent } from '../stripe/fixtures.js';
 
 export function settleUrl(): string {
   return process.env.SETTLE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
@@ -38,36 +31,6 @@ export function userToken(user = 'demo-user', ttl = '1h'): Promise<string> {
     .setIssuedAt()
     .setExpirationTime(ttl)
     .sign(new TextEncoder().encode(secret));
-}
-
-/** A fixture by file name (in the project's copy) or by path. */
-export async function loadFixture(nameOrPath: string): Promise<Record<string, unknown>> {
-  const file = nameOrPath.includes('/')
-    ? nameOrPath
-    : path.join(FIXTURE_DIRECTORY, nameOrPath);
-  return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-}
-
-export interface PostedEvent {
-  status: number;
-  body: string;
-}
-
-export async function postSignedEvent(
-  baseUrl: string,
-  event: Record<string, unknown>,
-  secret: string,
-): Promise<PostedEvent> {
-  const payload = JSON.stringify(event);
-  const response = await fetch(`${baseUrl}/webhooks/stripe`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Stripe-Signature': signPayload(payload, secret),
-    },
-    body: payload,
-  });
-  return { status: response.status, body: await response.text() };
 }
 
 /** A failure in words, with a hint when settle simply is not running. */

@@ -11,6 +11,7 @@ import { createWaitTokens } from './auth/wait-tokens.js';
 import type { AppDependencies, RouteDependencies } from './context.js';
 import { emptyErrorBodyMiddleware, errorMiddleware } from './errors.js';
 import { requestLogMiddleware } from './request-log.js';
+import { registerDemoRoutes } from './routes/demo.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOrderEventRoutes } from './routes/order-events.js';
 import { registerOrderRoutes } from './routes/orders.js';
@@ -34,6 +35,7 @@ export function createApp(deps: AppDependencies): Koa {
   registerOrderRoutes(router, routeDeps);
   registerOrderEventRoutes(router, routeDeps);
   registerWebhookRoutes(router, routeDeps);
+  registerDemoRoutes(router, routeDeps);
 
   app.use(requestLogMiddleware(deps.logger));
   if (deps.config.corsOrigins.length > 0) {

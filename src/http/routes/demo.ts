@@ -1,0 +1,113 @@
+/**
+ * The demo page at `/`, its script bundled from src/web with esbuild, and,
+ * outside production only, the development panel's routes: a token for a
+ * demo user, and replaying a recorded Stripe event, signed, through the real
+ * webhook route.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+import type Router from '@koa/router';
+import { SignJWT } from 'jose';
+import { z } from 'zod';
+
+import { NotFoundError, ValidationError } from '../../errors.js';
+import { readOrder } from '../../orders/orders.js';
+import { loadFixture, postSignedEvent } from '../../stripe/fixtures.js';
+import { aimEventAtOrder } from '../../stripe/replay.js';
+import { readJsonBody } from '../body.js';
+import type { RouteDependencies } from '../context.js';
+
+// From src/ and from dist/ alike: the page is served from its sources.
+const WEB_DIRECTORY = fileURLToPath(new URL('../../../src/web/', import.meta.url));
+const DEMO_USER = 'demo-user';
+const DEMO_TOKEN_TTL = '2h';
+const SMALL_BODY_BYTES = 4 * 1024;
+
+/** The recorded event each panel button replays. */
+const FIXTURE_BY_OUTCOME = {
+  paid: 'checkout.session.completed.syncengine.json',
+  failed: 'invoice.payment_failed.payrails.json',
+  expired: 'checkout.session.expired.stripeopenapi.json',
+} as const;
+
+const replayBody = z.strictObject({
+  orderId: z.uuid(),
+  outcome: z.enum(['paid', 'failed', 'expired']),
+});
+
+export function registerDemoRoutes(router: Router, deps: RouteDependencies): void {
+  let bundle: Promise<string> | undefined;
+
+  router.get('/', async (ctx) => {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = await readFile(`${WEB_DIRECTORY}index.html`, 'utf8');
+  });
+
+  router.get('/app.js', async (ctx) => {
+    bundle ??= bundlePage().catch((error: unknown) => {
+      bundle = undefined;
+      throw error;
+    });
+    ctx.type = 'text/javascript; charset=utf-8';
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = await bundle;
+  });
+
+  if (
+    deps.config.environment === 'production' ||
+    deps.config.authJwtSecret === undefined
+  ) {
+    return;
+  }
+  const secret = new TextEncoder().encode(deps.config.authJwtSecret);
+
+  router.post('/dev/session', async (ctx) => {
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(DEMO_USER)
+      .setIssuedAt()
+      .setExpirationTime(DEMO_TOKEN_TTL)
+      .sign(secret);
+    ctx.body = { token, development: true };
+  });
+
+  router.post('/dev/replay', async (ctx) => {
+    const owner = await deps.users.verify(ctx.get('authorization'));
+    const parsed = replayBody.safeParse(await readJsonBody(ctx, SMALL_BODY_BYTES));
+    if (!parsed.success) {
+      throw new ValidationError(
+        'invalid_body',
+        'expected { orderId, outcome: paid|failed|expired }',
+      );
+    }
+    const order = await readOrder(deps.db, parsed.data.orderId);
+    if (order === undefined || order.owner !== owner) {
+      throw new NotFoundError('order_not_found', 'no such order');
+    }
+
+    const fixture = FIXTURE_BY_OUTCOME[parsed.data.outcome];
+    const event = aimEventAtOrder(await loadFixture(fixture), order.orderId);
+    const posted = await postSignedEvent(
+      ctx.origin,
+      event,
+      deps.config.stripeWebhookSecrets[0]!,
+    );
+    ctx.body = { fixture, eventId: event.id, status: posted.status, answer: posted.body };
+  });
+}
+
+/** The page's script and the client it uses, as one file for the browser. */
+async function bundlePage(): Promise<string> {
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    entryPoints: [`${WEB_DIRECTORY}page.ts`],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    write: false,
+    minify: false,
+  });
+  return result.outputFiles[0]!.text;
+}

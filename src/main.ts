@@ -31,6 +31,13 @@ async function main(): Promise<void> {
     );
   }
 
+  if (config.usesDevelopmentAuthSecrets) {
+    logger.warn(
+      'AUTH_JWT_SECRET/AUTH_JWKS_URL or WAIT_TOKEN_SECRET is not set: using public ' +
+        'development secrets (anyone can sign tokens; never in production)',
+    );
+  }
+
   let embedded: EmbeddedPostgres | undefined;
   let settle: Awaited<ReturnType<typeof startSettle>> | undefined;
   const stop = async (signal: string) => {

@@ -2,6 +2,9 @@
  * The frontend client, against a real settle: outcomes, typed errors, and
  * coming back after a dropped connection or a server-side timeout.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -131,5 +134,58 @@ describe('waitForOrder', () => {
 
     await expect(waiting).rejects.toBeInstanceOf(WaitAbortedError);
     await app().expectNoWaiters();
+  });
+});
+
+describe('waitForOrder against a misbehaving server', () => {
+  /** A server that answers every request with `respond`, counting them. */
+  async function fakeServer(respond: (response: http.ServerResponse) => void) {
+    let requests = 0;
+    const server = http.createServer((_request, response) => {
+      requests += 1;
+      respond(response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      baseUrl: `http://127.0.0.1:${port}`,
+      requests: () => requests,
+      close: () => new Promise((resolve) => server.close(resolve)),
+    };
+  }
+  const ORDER = '11111111-1111-4111-8111-111111111111';
+
+  it('backs off, not loops, when streams end at once without a word', async () => {
+    const server = await fakeServer((response) => {
+      response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      response.end('retry: 100\n\n');
+    });
+    try {
+      const waiting = waitForOrder(ORDER, { baseUrl: server.baseUrl, timeoutMs: 1_000 });
+
+      await expect(waiting).rejects.toBeInstanceOf(WaitTimeoutError);
+      // 100, 200, 400 ms apart: a handful in a second, not hundreds.
+      expect(server.requests()).toBeLessThanOrEqual(5);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('waits as long as Retry-After asks after a 503', async () => {
+    const server = await fakeServer((response) => {
+      response.writeHead(503, {
+        'Content-Type': 'application/json',
+        'Retry-After': '30',
+      });
+      response.end('{"error":{"code":"too_many_streams","message":"busy"}}');
+    });
+    try {
+      const waiting = waitForOrder(ORDER, { baseUrl: server.baseUrl, timeoutMs: 1_000 });
+
+      await expect(waiting).rejects.toBeInstanceOf(WaitTimeoutError);
+      expect(server.requests()).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -51,6 +51,7 @@ export async function waitForOrder(
   let lastSeen = options.lastEventId;
   let retryMs = DEFAULT_RETRY_MS;
   let failures = 0;
+  let notBeforeMs = 0;
 
   for (;;) {
     throwIfStopped(signal, options);
@@ -66,20 +67,22 @@ export async function waitForOrder(
         return ended.outcome;
       }
       retryMs = ended.retryMs ?? retryMs;
-      failures = ended.kind === 'reconnect' ? 0 : failures;
+      // A stream the server ended on purpose is no failure; a cut one is.
+      failures = ended.kind === 'reconnect' ? 0 : failures + 1;
+      notBeforeMs = 0;
     } catch (error) {
       throwIfStopped(signal, options);
       if (!isRetryable(error)) {
         throw error;
       }
       failures += 1;
+      notBeforeMs = error instanceof RetryableStatus ? error.retryAfterMs : 0;
     } finally {
       stream?.close();
     }
 
-    const delayMs =
-      failures === 0 ? 0 : Math.min(retryMs * 2 ** (failures - 1), MAX_BACKOFF_MS);
-    await sleep(delayMs, signal);
+    const backoffMs = failures === 0 ? 0 : retryMs * 2 ** (failures - 1);
+    await sleep(Math.min(Math.max(backoffMs, notBeforeMs), MAX_BACKOFF_MS), signal);
   }
 }
 
@@ -102,7 +105,11 @@ async function readUntilOutcome(
     throw new NoFurtherOutcomeError(orderId, lastSeen);
   }
   if (stream.status === 429 || stream.status >= 500) {
-    throw new RetryableStatus(stream.status);
+    const retryAfterS = Number(stream.headers.get('retry-after') ?? 0);
+    throw new RetryableStatus(
+      stream.status,
+      Number.isFinite(retryAfterS) ? retryAfterS * 1000 : 0,
+    );
   }
   if (stream.status !== 200) {
     throw new WaitRequestError(stream.status, await stream.text());
@@ -126,7 +133,11 @@ async function readUntilOutcome(
 
 /** 429 and 5xx: settle is busy or its database is away; try again later. */
 class RetryableStatus extends Error {
-  constructor(readonly status: number) {
+  constructor(
+    readonly status: number,
+    /** From Retry-After: settle asked not to come back sooner. */
+    readonly retryAfterMs: number,
+  ) {
     super(`settle answered ${status}`);
   }
 }

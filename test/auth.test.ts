@@ -3,6 +3,8 @@
  */
 import { describe, expect, it } from 'vitest';
 
+import { pino } from 'pino';
+
 import { openStream } from '../src/client/event-stream.js';
 import { useTestSettle } from './helpers/settle.js';
 import { signUserToken, TEST_WAIT_TOKEN_SECRET } from './helpers/tokens.js';
@@ -158,5 +160,28 @@ describe('in production', () => {
     expect(page.status).toBe(200);
     expect(session.status).toBe(404);
     expect(replay.status).toBe(404);
+  });
+});
+
+describe('the log', () => {
+  const lines: string[] = [];
+  const logged = useTestSettle({
+    logger: pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) }),
+  });
+
+  it('never holds a token, an Authorization header or a signature', async () => {
+    const { orderId, waitToken } = await logged().createOrder();
+    const stream = await openStream(
+      `${logged().baseUrl}/orders/${orderId}/events?token=${waitToken}`,
+    );
+    await stream.retryMs;
+    await logged().sendFixture('invoice.paid.stripemock.json', orderId);
+    await stream.next();
+
+    const log = lines.join('');
+    expect(log).toContain(orderId);
+    expect(log).not.toContain(waitToken);
+    expect(log).not.toContain(logged().token);
+    expect(log).not.toMatch(/Bearer|authorization|v1=/i);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 import { openStream, type OpenStream } from '../../src/client/event-stream.js';
 import { readConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import {
   aimEventAtOrder,
   signPayload,
@@ -53,12 +53,19 @@ export interface TestSettleOptions extends Partial<Config> {
   database?: TestDatabase;
   /** Where settle's pool connects, when not straight to the database. */
   databaseUrlOverride?: string;
+  /** A logger to use instead of a silent one. */
+  logger?: Logger;
 }
 
 export async function startTestSettle(
   options: TestSettleOptions = {},
 ): Promise<TestSettle> {
-  const { database: givenDatabase, databaseUrlOverride, ...overrides } = options;
+  const {
+    database: givenDatabase,
+    databaseUrlOverride,
+    logger: givenLogger,
+    ...overrides
+  } = options;
   const database = givenDatabase ?? (await createTestDatabase());
   const config: Config = Object.freeze({
     ...readConfig({
@@ -72,7 +79,8 @@ export async function startTestSettle(
     heartbeatIntervalMs: 1_000,
     ...overrides,
   });
-  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger =
+    givenLogger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const settle = await startSettle({
     config,
     databaseUrl: databaseUrlOverride ?? database.url,

@@ -3,11 +3,16 @@
  */
 import { describe, expect, it } from 'vitest';
 
+import { SignJWT } from 'jose';
 import { pino } from 'pino';
 
 import { openStream } from '../src/client/event-stream.js';
 import { useTestSettle } from './helpers/settle.js';
-import { signUserToken, TEST_WAIT_TOKEN_SECRET } from './helpers/tokens.js';
+import {
+  signUserToken,
+  TEST_JWT_SECRET,
+  TEST_WAIT_TOKEN_SECRET,
+} from './helpers/tokens.js';
 
 const FRONTEND = 'https://shop.example';
 const app = useTestSettle({ corsOrigins: [FRONTEND] });
@@ -25,6 +30,11 @@ async function status(
   };
 }
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+const tokenWithoutExpiry = () =>
+  new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('user-test-1')
+    .sign(new TextEncoder().encode(TEST_JWT_SECRET));
 
 describe('bearer tokens', () => {
   it.each([
@@ -41,6 +51,11 @@ describe('bearer tokens', () => {
       'invalid_token',
     ],
     ['garbage', async () => bearer('not.a.jwt'), 'invalid_token'],
+    [
+      'a token that never expires',
+      async () => bearer(await tokenWithoutExpiry()),
+      'invalid_token',
+    ],
   ])(
     'answer 401 to %s, on POST /orders, GET /orders/:id and the stream',
     async (_name, headers, code) => {
@@ -144,6 +159,29 @@ describe('CORS', () => {
     });
 
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('the development panel', () => {
+  it('replays to this server, whatever Origin the request names', async () => {
+    const { orderId } = await app().createOrder();
+
+    const response = await fetch(`${app().baseUrl}/dev/replay`, {
+      method: 'POST',
+      headers: {
+        ...app().authHeaders,
+        'Content-Type': 'application/json',
+        Origin: 'http://127.0.0.1:9/elsewhere?',
+      },
+      body: JSON.stringify({ orderId, outcome: 'paid' }),
+    });
+
+    expect(response.status).toBe(200);
+    expect((await response.json()).status).toBe(200);
+    const row = await app().sql.query('SELECT status FROM orders WHERE id = $1', [
+      orderId,
+    ]);
+    expect(row.rows[0].status).toBe('SUCCEEDED');
   });
 });
 

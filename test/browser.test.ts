@@ -76,7 +76,7 @@ describe.skipIf(!hasChromium)('the demo page in Chromium', () => {
     await Promise.all([first.close(), second.close()]);
   });
 
-  it('shows a failed outcome', async () => {
+  it('shows a failed outcome, then the retry that succeeds', async () => {
     const page = await openPage(app().baseUrl);
     await page.getByRole('button', { name: /Buy/ }).click();
     await expect.poll(() => state(page).textContent()).toMatch(/Waiting for payment/);
@@ -85,6 +85,11 @@ describe.skipIf(!hasChromium)('the demo page in Chromium', () => {
 
     await expect.poll(() => state(page).getAttribute('data-status')).toBe('FAILED');
     await page.screenshot({ path: `${SCREENSHOT_DIRECTORY}/failed.png` });
+
+    // The customer retries with another card: the page was still waiting.
+    await page.getByRole('button', { name: 'Paid', exact: true }).click();
+    await expect.poll(() => state(page).getAttribute('data-status')).toBe('SUCCEEDED');
+    expect(await state(page).textContent()).toMatch(/version 2/);
     await page.close();
   });
 });

@@ -171,6 +171,29 @@ describe('waitForOrder against a misbehaving server', () => {
     }
   });
 
+  it('rejects at once when aborted during a backoff', async () => {
+    const server = await fakeServer((response) => {
+      response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      response.end('retry: 5000\n\n');
+    });
+    try {
+      const controller = new AbortController();
+      const waiting = waitForOrder(ORDER, {
+        baseUrl: server.baseUrl,
+        signal: controller.signal,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      const abortedAt = Date.now();
+      controller.abort();
+      await expect(waiting).rejects.toBeInstanceOf(WaitAbortedError);
+
+      expect(Date.now() - abortedAt).toBeLessThan(200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('waits as long as Retry-After asks after a 503', async () => {
     const server = await fakeServer((response) => {
       response.writeHead(503, {

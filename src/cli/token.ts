@@ -1,5 +1,5 @@
 /**
- * `make token [USER=…]`: prints a bearer token for a user, signed with
+ * `make token [USER_ID=…]`: prints a bearer token for a user, signed with
  * AUTH_JWT_SECRET or the development secret, to call settle with curl.
  */
 import { describeFailure, userToken } from './shared.js';

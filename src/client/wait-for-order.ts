@@ -68,8 +68,8 @@ export async function waitForOrder(
       }
       retryMs = ended.retryMs ?? retryMs;
       // A stream the server ended on purpose is no failure; a cut one is.
-      failures = ended.kind === 'reconnect' ? 0 : failures + 1;
-      notBeforeMs = 0;
+      failures = ended.kind === 'dropped' ? failures + 1 : 0;
+      notBeforeMs = ended.kind === 'reconnect' ? retryMs : 0;
     } catch (error) {
       throwIfStopped(signal, options);
       if (!isRetryable(error)) {
@@ -88,7 +88,7 @@ export async function waitForOrder(
 
 type StreamEnd =
   | { kind: 'outcome'; outcome: OrderOutcome }
-  | { kind: 'reconnect' | 'dropped'; retryMs: number | undefined };
+  | { kind: 'timeout' | 'reconnect' | 'dropped'; retryMs: number | undefined };
 
 async function readUntilOutcome(
   stream: OpenStream,
@@ -124,8 +124,12 @@ async function readUntilOutcome(
     if (message.event?.startsWith('order.')) {
       return { kind: 'outcome', outcome: JSON.parse(message.data) as OrderOutcome };
     }
-    if (message.event === 'timeout' || message.event === 'reconnect') {
-      // The server's wait ended, or the instance is stopping: come back now.
+    if (message.event === 'timeout') {
+      // The server's wait ended: come back at once.
+      return { kind: 'timeout', retryMs: stream.latestRetryMs };
+    }
+    if (message.event === 'reconnect') {
+      // The instance is stopping: come back after its `retry:`, elsewhere.
       return { kind: 'reconnect', retryMs: stream.latestRetryMs };
     }
   }
@@ -178,7 +182,7 @@ function throwIfStopped(
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
-    if (ms === 0) {
+    if (ms === 0 || signal?.aborted === true) {
       resolve();
       return;
     }

@@ -6,7 +6,7 @@
  * A second tab opened on the same address (the order id is in its hash)
  * waits on the same order.
  */
-import { waitForOrder, type OrderOutcome } from '../client/index.js';
+import { WaitAbortedError, waitForOrder, type OrderOutcome } from '../client/index.js';
 
 interface PageSession {
   token: string;
@@ -18,6 +18,7 @@ const orderView = element('order');
 const devPanel = element('dev');
 const replayedView = element('replayed');
 let session: PageSession | undefined;
+let currentWait: AbortController | undefined;
 
 element('buy').addEventListener('click', () => void buy());
 for (const button of document.querySelectorAll<HTMLButtonElement>('[data-replay]')) {
@@ -64,7 +65,14 @@ async function buy(): Promise<void> {
   await wait(order.orderId, order.version);
 }
 
+/**
+ * Waits on one order, ending any earlier wait. After FAILED it waits on: the
+ * customer may retry, and the next outcome follows that version.
+ */
 async function wait(orderId: string, lastEventId: number): Promise<void> {
+  currentWait?.abort();
+  const controller = new AbortController();
+  currentWait = controller;
   orderView.textContent = `Order ${orderId}`;
   const startedAt = performance.now();
   const ticker = setInterval(() => {
@@ -72,19 +80,29 @@ async function wait(orderId: string, lastEventId: number): Promise<void> {
   }, 100);
   show('waiting', 'Waiting for payment…');
 
+  let seen = lastEventId;
   try {
-    const outcome: OrderOutcome = await waitForOrder(orderId, {
-      baseUrl: location.origin,
-      token: session?.token,
-      ...(lastEventId > 0 ? { lastEventId } : {}),
-    });
-    const waitedMs = performance.now() - startedAt;
-    show(
-      outcome.status,
-      `${outcome.status} after ${seconds(waitedMs)} s (version ${outcome.version})`,
-    );
+    for (;;) {
+      const outcome: OrderOutcome = await waitForOrder(orderId, {
+        baseUrl: location.origin,
+        token: session?.token,
+        signal: controller.signal,
+        ...(seen > 0 ? { lastEventId: seen } : {}),
+      });
+      clearInterval(ticker);
+      const waited = seconds(performance.now() - startedAt);
+      const text = `${outcome.status} after ${waited} s (version ${outcome.version})`;
+      if (outcome.status !== 'FAILED') {
+        show(outcome.status, text);
+        return;
+      }
+      show(outcome.status, `${text}; waiting for a retry`);
+      seen = outcome.version;
+    }
   } catch (error) {
-    show('error', `Gave up: ${error instanceof Error ? error.message : String(error)}`);
+    if (!(error instanceof WaitAbortedError)) {
+      show('error', `Gave up: ${error instanceof Error ? error.message : String(error)}`);
+    }
   } finally {
     clearInterval(ticker);
   }
@@ -96,12 +114,17 @@ async function replay(outcome: string): Promise<void> {
     replayedView.textContent = 'Buy first.';
     return;
   }
-  const answer = await fetchJson<{ fixture: string; status: number }>('/dev/replay', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...authorization() },
-    body: JSON.stringify({ orderId, outcome }),
-  });
-  replayedView.textContent = `Sent ${answer.fixture}: webhook answered ${answer.status}`;
+  const answer = await fetchJson<{ fixture: string; status: number; answer: string }>(
+    '/dev/replay',
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...authorization() },
+      body: JSON.stringify({ orderId, outcome }),
+    },
+  );
+  const disposition =
+    /"disposition":"(\w+)"/.exec(answer.answer)?.[1] ?? 'no disposition';
+  replayedView.textContent = `Sent ${answer.fixture}: webhook answered ${answer.status}, ${disposition}`;
 }
 
 function show(status: string, text: string): void {

@@ -35,6 +35,8 @@ export function createUserVerifier(config: Config): UserVerifier {
       const { payload } = await verifyOrExplain(() =>
         jwtVerify(token, key as Uint8Array, {
           algorithms,
+          // A token without an expiry would be good forever.
+          requiredClaims: ['exp', 'sub'],
           ...(config.authJwtIssuer === undefined ? {} : { issuer: config.authJwtIssuer }),
           ...(config.authJwtAudience === undefined
             ? {}

@@ -34,7 +34,11 @@ export function createWaitTokens(secret: string, ttlSeconds: number): WaitTokens
 
     async verify(token, orderId) {
       const { payload } = await verifyOrExplain(() =>
-        jwtVerify(token, key, { algorithms: ['HS256'], audience: WAIT_TOKEN_AUDIENCE }),
+        jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          audience: WAIT_TOKEN_AUDIENCE,
+          requiredClaims: ['exp', 'sub'],
+        }),
       );
       if (payload.order !== orderId || typeof payload.sub !== 'string') {
         throw new UnauthorizedError(

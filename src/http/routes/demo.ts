@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 
@@ -88,13 +89,22 @@ export function registerDemoRoutes(router: Router, deps: RouteDependencies): voi
 
     const fixture = FIXTURE_BY_OUTCOME[parsed.data.outcome];
     const event = aimEventAtOrder(await loadFixture(fixture), order.orderId);
+    // To this very server: never to an address the request names (its Origin
+    // or Host), or the panel would sign and send events anywhere.
     const posted = await postSignedEvent(
-      ctx.origin,
+      ownUrl(ctx),
       event,
       deps.config.stripeWebhookSecrets[0]!,
     );
     ctx.body = { fixture, eventId: event.id, status: posted.status, answer: posted.body };
   });
+}
+
+/** The address this request reached, as this server sees its own socket. */
+function ownUrl(ctx: Context): string {
+  const { localAddress, localPort } = ctx.req.socket;
+  const host = localAddress?.includes(':') ? `[${localAddress}]` : localAddress;
+  return `http://${host}:${localPort}`;
 }
 
 /** The page's script and the client it uses, as one file for the browser. */

@@ -124,7 +124,8 @@ async function replay(outcome: string): Promise<void> {
   );
   const disposition =
     /"disposition":"(\w+)"/.exec(answer.answer)?.[1] ?? 'no disposition';
-  replayedView.textContent = `Sent ${answer.fixture}: webhook answered ${answer.status}, ${disposition}`;
+  const sent = `Sent ${answer.fixture}: webhook answered ${answer.status}`;
+  replayedView.textContent = `${sent}, ${disposition}`;
 }
 
 function show(status: string, text: string): void {

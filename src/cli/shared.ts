@@ -2,9 +2,8 @@
  * What the command-line tools share: where settle runs, which secrets sign,
  * and the recorded Stripe events they replay.
  */
-import { SignJWT } from 'jose';
-
 import { DEVELOPMENT_JWT_SECRET, DEVELOPMENT_WEBHOOK_SECRET } from '../config.js';
+import { signUserToken } from '../http/auth/users.js';
 
 export { FIXTURE_DIRECTORY, loadFixture, postSignedEvent } from '../stripe/fixtures.js';
 
@@ -25,12 +24,7 @@ export function signingSecret(): string {
  */
 export function userToken(user = 'demo-user', ttl = '1h'): Promise<string> {
   const secret = process.env.AUTH_JWT_SECRET?.trim() || DEVELOPMENT_JWT_SECRET;
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(user)
-    .setIssuedAt()
-    .setExpirationTime(ttl)
-    .sign(new TextEncoder().encode(secret));
+  return signUserToken(secret, user, ttl);
 }
 
 /** A failure in words, with a hint when settle simply is not running. */

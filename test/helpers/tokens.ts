@@ -1,7 +1,7 @@
 /**
  * Users' bearer tokens, signed as the shop's identity provider would.
  */
-import { SignJWT } from 'jose';
+import { signUserToken as signWith } from '../../src/http/auth/users.js';
 
 export const TEST_JWT_SECRET = 'settle-test-jwt-secret-0123456789abcdef';
 export const TEST_WAIT_TOKEN_SECRET = 'settle-test-wait-token-secret-0123456789';
@@ -14,12 +14,7 @@ export function signUserToken(
     secret = TEST_JWT_SECRET,
   }: { expiresIn?: string; secret?: string } = {},
 ): Promise<string> {
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(new TextEncoder().encode(secret));
+  return signWith(secret, sub, expiresIn);
 }
 
 /** Environment variables that make settle accept the tokens above. */

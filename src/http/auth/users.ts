@@ -2,7 +2,7 @@
  * Who is calling: the `sub` of a bearer JWT, verified with jose, either with
  * a shared HS256 secret or against an identity provider's JWKS.
  */
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 
 import type { Config } from '../../config.js';
 import { UnauthorizedError } from '../../errors.js';
@@ -55,4 +55,21 @@ export function createUserVerifier(config: Config): UserVerifier {
       return payload.sub;
     },
   };
+}
+
+/**
+ * A user's bearer token, signed with an HS256 secret as a shop's identity
+ * provider would: for the development panel, the CLI and the tests.
+ */
+export function signUserToken(
+  secret: string,
+  user: string,
+  ttl: string,
+): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(user)
+    .setIssuedAt()
+    .setExpirationTime(ttl)
+    .sign(new TextEncoder().encode(secret));
 }

@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url';
 
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { SignJWT } from 'jose';
 import { z } from 'zod';
 
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { readOrder } from '../../orders/orders.js';
 import { loadFixture, postSignedEvent } from '../../stripe/fixtures.js';
 import { aimEventAtOrder } from '../../stripe/replay.js';
+import { signUserToken } from '../auth/users.js';
 import { readJsonBody } from '../body.js';
 import type { RouteDependencies } from '../context.js';
 
@@ -61,15 +61,10 @@ export function registerDemoRoutes(router: Router, deps: RouteDependencies): voi
   ) {
     return;
   }
-  const secret = new TextEncoder().encode(deps.config.authJwtSecret);
+  const secret = deps.config.authJwtSecret;
 
   router.post('/dev/session', async (ctx) => {
-    const token = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(DEMO_USER)
-      .setIssuedAt()
-      .setExpirationTime(DEMO_TOKEN_TTL)
-      .sign(secret);
+    const token = await signUserToken(secret, DEMO_USER, DEMO_TOKEN_TTL);
     ctx.body = { token, development: true };
   });
 

@@ -11,6 +11,7 @@ import { createDatabase, type SettleDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import {
   createOutcomeListener,
   OUTCOME_CHANNEL,
@@ -85,7 +86,15 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
       config.startupProbeTimeoutMs,
     );
 
-    const app = createApp({ config, db: database.db, waiters, listener, logger });
+    const metrics = createMetrics({ openStreams: () => waiters.size });
+    const app = createApp({
+      config,
+      db: database.db,
+      waiters,
+      listener,
+      metrics,
+      logger,
+    });
     const server = http.createServer(
       { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS },
       app.callback(),

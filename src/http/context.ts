@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { WaiterRegistry } from '../notify/waiters.js';
 import type { UserVerifier } from './auth/users.js';
 import type { WaitTokens } from './auth/wait-tokens.js';
@@ -15,6 +16,7 @@ export interface AppDependencies {
   db: Kysely<Database>;
   waiters: WaiterRegistry;
   listener: { readonly isListening: boolean };
+  metrics: Metrics;
   logger: Logger;
 }
 

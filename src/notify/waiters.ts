@@ -11,7 +11,15 @@
 import type { OrderOutcome } from '../orders/outcomes.js';
 
 export type WaitResult =
-  | { kind: 'outcome'; outcome: OrderOutcome }
+  | {
+      kind: 'outcome';
+      outcome: OrderOutcome;
+      /**
+       * performance.now() just before this instance sent the COMMIT that
+       * recorded the outcome; undefined when another instance recorded it.
+       */
+      committingAt?: number;
+    }
   | { kind: 'timeout' }
   | { kind: 'aborted' }
   | { kind: 'shutdown' };
@@ -37,6 +45,7 @@ interface Entry {
 
 export class WaiterRegistry {
   readonly #entriesByOrder = new Map<string, Set<Entry>>();
+  readonly #committingAt = new Map<string, number>();
   #size = 0;
   #closed = false;
 
@@ -105,6 +114,17 @@ export class WaiterRegistry {
   }
 
   /**
+   * Notes that this instance is about to commit an outcome for the order, so
+   * that its waiters can tell how long the wake-up took. Kept only while the
+   * order has waiters here.
+   */
+  markCommitting(orderId: string, at = performance.now()): void {
+    if (this.#entriesByOrder.has(orderId)) {
+      this.#committingAt.set(orderId, at);
+    }
+  }
+
+  /**
    * Wakes every waiter of the order that has not seen this version yet.
    * Returns how many woke. An outcome no waiter asked for is a no-op.
    */
@@ -114,10 +134,11 @@ export class WaiterRegistry {
       return 0;
     }
 
+    const committingAt = this.#committingAt.get(outcome.orderId);
     let woken = 0;
     for (const entry of [...entries]) {
       if (entry.afterVersion < outcome.version) {
-        entry.finish({ kind: 'outcome', outcome });
+        entry.finish({ kind: 'outcome', outcome, committingAt });
         woken += 1;
       }
     }
@@ -145,6 +166,7 @@ export class WaiterRegistry {
     this.#size -= 1;
     if (entries.size === 0) {
       this.#entriesByOrder.delete(orderId);
+      this.#committingAt.delete(orderId);
     }
   }
 }

@@ -32,11 +32,18 @@ const DISPOSITION_BY_APPLY_RESULT: Readonly<
   missing: 'unmatched',
 };
 
+export interface HandleOptions {
+  logger: Logger;
+  /** Called just before COMMIT of a transaction that recorded an outcome. */
+  beforeCommit?: (orderId: string) => void;
+}
+
 export async function handleStripeEvent(
   db: Kysely<Database>,
   event: StripeEvent,
-  logger: Logger,
+  options: HandleOptions,
 ): Promise<WebhookResult> {
+  const { logger } = options;
   const intent = readEventIntent(event);
   const log = logger.child({
     eventId: event.id,
@@ -70,6 +77,9 @@ export async function handleStripeEvent(
     const disposition = DISPOSITION_BY_APPLY_RESULT[applied.result];
     if (disposition !== firstGuess) {
       await setDisposition(trx, event.id, disposition);
+    }
+    if (applied.result === 'applied') {
+      options.beforeCommit?.(intent.orderId);
     }
     return { ...answer, duplicate: false, disposition };
   });

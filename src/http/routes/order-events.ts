@@ -105,6 +105,11 @@ export function registerOrderEventRoutes(router: Router, deps: RouteDependencies
       if (message !== undefined) {
         stream.send(message);
       }
+      if (result.kind === 'outcome' && result.committingAt !== undefined) {
+        deps.metrics.commitToWrite.observe(
+          (performance.now() - result.committingAt) / 1000,
+        );
+      }
       stream.end();
       log.info({ result: result.kind }, 'stream closed');
     } finally {

@@ -24,7 +24,10 @@ export function registerWebhookRoutes(router: Router, deps: AppDependencies): vo
       config.stripeWebhookSecrets,
     );
 
-    const result = await handleStripeEvent(deps.db, event, deps.logger);
+    const result = await handleStripeEvent(deps.db, event, {
+      logger: deps.logger,
+      beforeCommit: (orderId) => deps.waiters.markCommitting(orderId),
+    });
 
     ctx.body = {
       received: true,

@@ -4,7 +4,7 @@ NODE_MODULES := node_modules/.package-lock.json
 # One node process, so that signals reach settle itself, not an npx wrapper.
 TSX := node --import tsx
 
-.PHONY: start test demo replay token migrate typecheck format format-check build clean
+.PHONY: start test bench demo replay token migrate typecheck format format-check build clean
 
 $(NODE_MODULES): package-lock.json
 	npm ci --no-audit --no-fund
@@ -18,6 +18,10 @@ start: $(NODE_MODULES)
 test: $(NODE_MODULES)
 	npx tsc --noEmit -p .
 	npx vitest run
+
+## bench [SCENARIOS=latency,capacity,burst,throughput,alternatives] [BENCH_SCALE=1]: the benchmarks
+bench: $(NODE_MODULES)
+	$(TSX) bench/run.ts
 
 ## demo: against a running settle, wait on an order and pay it with a real event
 demo: $(NODE_MODULES)

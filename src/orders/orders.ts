@@ -56,23 +56,6 @@ export async function readOrder(
   return row === undefined ? undefined : toOrder(row);
 }
 
-/**
- * Records the Checkout Session that pays the order, unless one is recorded
- * already. A no-op for an order that does not exist.
- */
-export async function rememberCheckoutSession(
-  db: Kysely<Database>,
-  orderId: string,
-  sessionId: string,
-): Promise<void> {
-  await db
-    .updateTable('orders')
-    .set({ stripe_checkout_session_id: sessionId })
-    .where('id', '=', orderId)
-    .where('stripe_checkout_session_id', 'is', null)
-    .execute();
-}
-
 function toOrder(row: OrderRow): Order {
   return {
     orderId: row.id,

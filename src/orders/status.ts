@@ -14,9 +14,6 @@ export type OutcomeStatus = Exclude<OrderStatus, 'PENDING'>;
 
 const FINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['SUCCEEDED', 'EXPIRED']);
 
-/** Every outcome may follow exactly these statuses. */
-export const STATUSES_OPEN_TO_OUTCOMES: readonly OrderStatus[] = ['PENDING', 'FAILED'];
-
 export function isFinal(status: OrderStatus): boolean {
   return FINAL_STATUSES.has(status);
 }

@@ -1,62 +1,65 @@
 /**
- * The stripe_events ledger: every verified event, once.
+ * The stripe_events ledger: every verified event, once, and the outcome it
+ * means recorded with it.
+ *
+ * Both happen in one call of the SQL function settle_record_stripe_event
+ * (sql/005), one round trip that commits on its own: the ledger row first,
+ * then the conditional UPDATE of the order. A concurrent copy of the same
+ * event waits on the ledger's primary key until the first commits, then
+ * finds the row: only one copy ever applies.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 import type { Database, EventDisposition } from '../db/schema.js';
+import type { OrderOutcome } from '../orders/outcomes.js';
+import type { OutcomeStatus } from '../orders/status.js';
+import type { EventIntent } from './events.js';
 import type { StripeEvent } from './verify.js';
 
-/**
- * Records the event; false when it was recorded before (a redelivery).
- *
- * A concurrent copy of the same event waits on the primary key until the
- * first transaction ends, then finds the row: only one copy ever applies.
- */
-export async function recordEvent(
+export interface RecordedEvent {
+  /** A redelivery: the event was recorded before, and nothing changed now. */
+  duplicate: boolean;
+  disposition: EventDisposition;
+  /** The order's new outcome, when this event applied one. */
+  applied: OrderOutcome | undefined;
+}
+
+interface RecordRow {
+  is_duplicate: boolean;
+  event_disposition: EventDisposition;
+  order_status: OutcomeStatus | null;
+  order_version: number | null;
+  order_updated_at: Date | null;
+}
+
+export async function recordStripeEvent(
   db: Kysely<Database>,
   event: StripeEvent,
-  orderId: string | null,
-  disposition: EventDisposition,
-): Promise<boolean> {
+  intent: EventIntent,
+  checkoutSessionId: string | null,
+): Promise<RecordedEvent> {
   const objectId = event.data.object.id;
-  const inserted = await db
-    .insertInto('stripe_events')
-    .values({
-      id: event.id,
-      type: event.type,
-      created: new Date(event.created * 1000),
-      api_version: event.api_version ?? null,
-      livemode: event.livemode,
-      stripe_object_id: typeof objectId === 'string' ? objectId : null,
-      order_id: orderId,
-      disposition,
-    })
-    .onConflict((conflict) => conflict.column('id').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return inserted !== undefined;
-}
+  const outcome = intent.kind === 'outcome' ? intent.status : null;
+  const onlyOutsideCheckout = intent.kind === 'outcome' && intent.onlyOutsideCheckout;
 
-export async function setDisposition(
-  db: Kysely<Database>,
-  eventId: string,
-  disposition: EventDisposition,
-): Promise<void> {
-  await db
-    .updateTable('stripe_events')
-    .set({ disposition })
-    .where('id', '=', eventId)
-    .execute();
-}
+  const { rows } = await sql<RecordRow>`
+    SELECT * FROM settle_record_stripe_event(
+      ${event.id}, ${event.type}, ${new Date(event.created * 1000)}::timestamptz,
+      ${event.api_version ?? null}, ${event.livemode}::boolean,
+      ${typeof objectId === 'string' ? objectId : null},
+      ${intent.orderId}::uuid, ${checkoutSessionId},
+      ${outcome}, ${onlyOutsideCheckout}::boolean
+    )`.execute(db);
+  const row = rows[0]!;
 
-export async function readDisposition(
-  db: Kysely<Database>,
-  eventId: string,
-): Promise<EventDisposition> {
-  const row = await db
-    .selectFrom('stripe_events')
-    .select('disposition')
-    .where('id', '=', eventId)
-    .executeTakeFirstOrThrow();
-  return row.disposition;
+  const applied =
+    row.event_disposition === 'applied' && !row.is_duplicate && intent.orderId !== null
+      ? {
+          orderId: intent.orderId,
+          status: row.order_status!,
+          version: row.order_version!,
+          updatedAt: row.order_updated_at!.toISOString(),
+        }
+      : undefined;
+  return { duplicate: row.is_duplicate, disposition: row.event_disposition, applied };
 }

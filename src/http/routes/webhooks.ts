@@ -26,7 +26,7 @@ export function registerWebhookRoutes(router: Router, deps: AppDependencies): vo
 
     const result = await handleStripeEvent(deps.db, event, {
       logger: deps.logger,
-      beforeCommit: (orderId) => deps.waiters.markCommitting(orderId),
+      beforeRecording: (orderId) => deps.waiters.markCommitting(orderId),
     });
 
     ctx.body = {

@@ -56,6 +56,7 @@ export function renderReport(results: BenchResults): string {
           'srv p50',
           'srv p99',
           'db tx/s',
+          'cpu% settle/pg/driver/idle',
         ],
         results.latency.map((row) => [
           row.idleStreams,
@@ -68,6 +69,7 @@ export function renderReport(results: BenchResults): string {
           row.serverP50Ms,
           row.serverP99Ms,
           Math.round(row.dbTransactionsPerSecond),
+          `${row.cpu.settle}/${row.cpu.postgres}/${row.cpu.driver}/${row.cpu.idle}`,
         ]),
       ),
     );

@@ -65,6 +65,27 @@ describe('the heartbeat clock', () => {
       vi.useRealTimers();
     }
   });
+
+  it('spreads the beats over the interval instead of beating all at once', () => {
+    vi.useFakeTimers();
+    try {
+      const clock = new HeartbeatClock(1000);
+      const beats = new Array<number>(100).fill(0);
+      beats.forEach((_beat, index) => clock.add(() => (beats[index]! += 1)));
+
+      const perTick: number[] = [];
+      for (let tick = 0; tick < 10; tick++) {
+        const before = beats.reduce((sum, count) => sum + count, 0);
+        vi.advanceTimersByTime(100);
+        perTick.push(beats.reduce((sum, count) => sum + count, 0) - before);
+      }
+
+      expect(perTick).toEqual(new Array(10).fill(10));
+      expect(new Set(beats)).toEqual(new Set([1]));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('a database that goes away', () => {

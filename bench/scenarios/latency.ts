@@ -3,6 +3,7 @@
  * its event, at several rates with idle streams open beside, plus settle's
  * own part from its histogram, and PostgreSQL's bare NOTIFY as reference.
  */
+import { cpuPercent, sampleCpu, type CpuGroups } from '../lib/cpu.js';
 import {
   difference,
   histogramOf,
@@ -16,6 +17,8 @@ const RATES = [50, 200, 500];
 const IDLE_LEVELS = [1_000, 10_000];
 const COMMIT_TO_WRITE = 'settle_commit_to_write_seconds';
 const LEAD_MS = 300;
+/** Untimed first, so that the timed runs meet code already compiled. */
+const WARM_UP = { rate: 200, durationS: 3 };
 
 export interface LatencyRow {
   idleStreams: number;
@@ -28,6 +31,8 @@ export interface LatencyRow {
   serverP50Ms: number;
   serverP99Ms: number;
   dbTransactionsPerSecond: number;
+  /** Percent of one core used during the run, per process group. */
+  cpu: Record<string, number>;
 }
 
 export interface ReferenceRow {
@@ -66,6 +71,7 @@ export async function latency(context: BenchContext): Promise<LatencyRow[]> {
   const driver = context.worker('latency');
   let idleOpen = 0;
   try {
+    await measure(context, driver, 0, WARM_UP.rate, WARM_UP.durationS);
     for (const level of IDLE_LEVELS) {
       const idle = scaled(context, level, 10);
       const idleOrders = await context.db.createOrders(idle - idleOpen, context.owner);
@@ -82,7 +88,8 @@ export async function latency(context: BenchContext): Promise<LatencyRow[]> {
         const row = rows.at(-1)!;
         context.log(
           `latency: ${rate}/s with ${idleOpen} idle: p50 ${round(row.p50Ms)} ms, ` +
-            `p99 ${round(row.p99Ms)} ms (server p50 ${round(row.serverP50Ms)} ms)`,
+            `p99 ${round(row.p99Ms)} ms (server p50 ${round(row.serverP50Ms)} ms), ` +
+            `cpu ${JSON.stringify(row.cpu)}`,
         );
       }
     }
@@ -98,11 +105,18 @@ async function measure(
   driver: BenchContext['streams'],
   idleStreams: number,
   rate: number,
+  durationS = scaled(context, durationFor(rate), 2),
 ): Promise<LatencyRow> {
-  const durationS = scaled(context, durationFor(rate), 2);
   const orderIds = await context.db.createOrders(rate * durationS, context.owner);
   const before = histogramOf(await scrape(context.settle.url), COMMIT_TO_WRITE);
   const transactionsBefore = await context.db.transactionCount();
+  const groups: CpuGroups = {
+    settle: [context.settle.pid],
+    postgres: 'postgres',
+    driver: [driver.pid],
+    idle: [context.streams.pid],
+  };
+  const cpuBefore = await sampleCpu(groups);
   const started = performance.now();
 
   const result = await driver.call<{ samples: number[]; sent: number; missing: number }>(
@@ -119,6 +133,7 @@ async function measure(
   );
 
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuPercent(cpuBefore, await sampleCpu(groups));
   // Backends report their counts within a second of going idle.
   await sleep(1100);
   const transactions = (await context.db.transactionCount()) - transactionsBefore;
@@ -138,5 +153,6 @@ async function measure(
     serverP50Ms: histogramQuantileMs(server, 0.5),
     serverP99Ms: histogramQuantileMs(server, 0.99),
     dbTransactionsPerSecond: transactions / (seconds + 1.1),
+    cpu,
   };
 }

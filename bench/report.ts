@@ -103,6 +103,7 @@ export function renderReport(results: BenchResults): string {
           'beating',
           'RSS MiB',
           'B/stream',
+          'B/added',
           'loop p50',
           'loop p99',
         ],
@@ -113,12 +114,15 @@ export function renderReport(results: BenchResults): string {
           row.beating,
           row.rssMiB,
           row.bytesPerStream,
+          row.marginalBytesPerStream,
           row.eventLoopP50Ms,
           row.eventLoopP99Ms,
         ]),
       ),
     );
     out.push(
+      '  B/stream: RSS over the warmed-up empty process, per stream; ' +
+        'B/added: RSS growth per stream since the level before',
       '  loop: event-loop delay in ms, sampled every 10 ms (the sampling adds ~10 ms)',
     );
     const top = Math.max(...results.capacity.map((row) => row.streams));
@@ -129,10 +133,12 @@ export function renderReport(results: BenchResults): string {
     if (settle !== undefined && bare !== undefined) {
       const ratio = settle.bytesPerStream / bare.bytesPerStream;
       const held = settle.held === top && settle.beating === top;
+      const addedRatio = settle.marginalBytesPerStream / bare.marginalBytesPerStream;
       out.push(
         `  at ${top}: settle ${settle.bytesPerStream} B/stream vs bare ` +
           `${bare.bytesPerStream} B/stream = ${round(ratio)}x; target <= 1.5x ` +
           `${verdict(ratio <= 1.5)}; all held with heartbeats ${verdict(held)}`,
+        `  per stream added on the way to ${top}: ${round(addedRatio)}x bare`,
       );
     }
   }

@@ -18,7 +18,10 @@ export interface CapacityRow {
   held: number;
   beating: number;
   rssMiB: number;
+  /** Growth over the warmed-up process with no streams, per stream held. */
   bytesPerStream: number;
+  /** Growth since the level before, per stream added: blind to the baseline's noise. */
+  marginalBytesPerStream: number;
   eventLoopP50Ms: number;
   eventLoopP99Ms: number;
 }
@@ -95,6 +98,7 @@ async function measure(context: BenchContext, target: Target): Promise<CapacityR
 
   const rows: CapacityRow[] = [];
   let held = 0;
+  let previous = { held: 0, rss: baseline };
   for (const level of LEVELS) {
     const streams = scaled(context, level, 10);
     const opened = await open(await target.createOrders(streams - held));
@@ -118,6 +122,7 @@ async function measure(context: BenchContext, target: Target): Promise<CapacityR
       beating: beats.beating,
       rssMiB: round(rss / 2 ** 20, 1),
       bytesPerStream: Math.round((rss - baseline) / held),
+      marginalBytesPerStream: Math.round((rss - previous.rss) / (held - previous.held)),
       eventLoopP50Ms: round(loopP50),
       eventLoopP99Ms: round(loopP99),
     });
@@ -125,6 +130,7 @@ async function measure(context: BenchContext, target: Target): Promise<CapacityR
       `capacity: ${target.name} holds ${beats.held}/${streams} ` +
         `(${beats.beating} beating), ${rows.at(-1)!.bytesPerStream} bytes per stream`,
     );
+    previous = { held, rss };
   }
   await context.streams.call('closeAll');
   return rows;

@@ -27,6 +27,10 @@ export interface Config {
   /** One or more signing secrets; an event verified by any of them is accepted. */
   readonly stripeWebhookSecrets: readonly string[];
   readonly usesDevelopmentWebhookSecret: boolean;
+  /** Lets settle call Stripe (create payments, reconcile); undefined: it never does. */
+  readonly stripeSecretKey: string | undefined;
+  /** The key's mode: an event of the other mode settles nothing. */
+  readonly stripeLivemode: boolean | undefined;
   readonly webhookBodyLimitBytes: number;
   readonly streamTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -96,6 +100,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const secrets = readWebhookSecrets(env, isProduction);
+  const stripeSecretKey = readStripeSecretKey(env);
   const auth = readAuth(env, isProduction);
 
   return Object.freeze({
@@ -111,6 +116,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     stripeWebhookSecrets: Object.freeze(secrets.values),
     usesDevelopmentWebhookSecret: secrets.isDevelopmentDefault,
+    stripeSecretKey,
+    stripeLivemode:
+      stripeSecretKey === undefined ? undefined : stripeSecretKey.includes('_live_'),
     webhookBodyLimitBytes: readInteger(env, 'WEBHOOK_BODY_LIMIT_BYTES', ONE_MIB, {
       min: 1024,
       max: 64 * ONE_MIB,
@@ -271,6 +279,19 @@ function readWebhookSecrets(
     }
   }
   return { values, isDevelopmentDefault: false };
+}
+
+function readStripeSecretKey(env: NodeJS.ProcessEnv): string | undefined {
+  const key = readOptional(env, 'STRIPE_SECRET_KEY');
+  // A secret or restricted key; a publishable key (pk_) cannot create anything.
+  if (key !== undefined && !/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/.test(key)) {
+    throw new ConfigError(
+      'STRIPE_SECRET_KEY',
+      `does not look like a secret key (expected sk_test_..., sk_live_... or ` +
+        `rk_..., got ${describeSecretShape(key)})`,
+    );
+  }
+  return key;
 }
 
 /** Says what was pasted without repeating it: secrets never reach a log. */

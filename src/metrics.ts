@@ -6,7 +6,7 @@
  * event-loop delay, garbage collection) belong to the process, and are
  * collected once into a registry of their own.
  */
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Fine steps below 10 ms, where settle's own part of a wake-up should be. */
 const WAKEUP_BUCKETS_S = [
@@ -25,6 +25,8 @@ export interface Metrics {
    * recorded, to its message written to a stream on this instance.
    */
   readonly commitToWrite: Histogram;
+  /** Stripe events recorded, by what settle did with them and why. */
+  readonly stripeEvents: Counter<'disposition' | 'reason'>;
   readonly contentType: string;
   /** The text a Prometheus scrape gets. */
   render(): Promise<string>;
@@ -52,8 +54,18 @@ export function createMetrics(sources: MetricSources): Metrics {
     registers: [registry],
   });
 
+  const stripeEvents = new Counter({
+    name: 'settle_stripe_events_total',
+    help:
+      'Stripe events recorded for the first time, by disposition (applied, refused, ' +
+      'ignored, unmatched) and reason (e.g. amount_mismatch, livemode_mismatch).',
+    labelNames: ['disposition', 'reason'] as const,
+    registers: [registry],
+  });
+
   return {
     commitToWrite,
+    stripeEvents,
     contentType: registry.contentType,
     async render() {
       const merged = Registry.merge([registry, processMetrics()]);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 import { loadFixture } from '../src/cli/shared.js';
 import { aimEventAtOrder } from '../src/stripe/replay.js';
-import { useTestSettle } from './helpers/settle.js';
+import { TEST_PAYMENT, useTestSettle } from './helpers/settle.js';
 
 const STATEMENT_TIMEOUT_MS = 300;
 const POOL_SIZE = 2;
@@ -27,7 +27,9 @@ describe('a row locked by another session', () => {
     let blocked;
     let meanwhile;
     try {
-      const event = aimEventAtOrder(await loadFixture(PAID), orderId);
+      const event = aimEventAtOrder(await loadFixture(PAID), orderId, {
+        paid: TEST_PAYMENT,
+      });
       const webhooks = Array.from({ length: POOL_SIZE * 3 }, () =>
         app().sendEvent(event),
       );

@@ -21,9 +21,11 @@ const EXPECTED_STATUS: Record<string, string | null> = {
   'customer.subscription.updated': null,
   'customer.updated': null,
   'invoice.paid': 'SUCCEEDED',
+  'invoice.payment_action_required': 'ACTION_REQUIRED',
   'invoice.payment_failed': 'FAILED',
   'invoice.payment_succeeded': null,
   'payment_intent.payment_failed': 'FAILED',
+  'payment_intent.requires_action': 'ACTION_REQUIRED',
   'payment_intent.succeeded': 'SUCCEEDED',
 };
 

@@ -12,7 +12,7 @@ import { loadFixture } from '../src/cli/shared.js';
 import type { OpenStream } from '../src/client/event-stream.js';
 import { aimEventAtOrder } from '../src/stripe/replay.js';
 import { eventually } from './helpers/eventually.js';
-import { useTestSettle } from './helpers/settle.js';
+import { TEST_PAYMENT, useTestSettle } from './helpers/settle.js';
 
 const RUNS = Number(process.env.INTERLEAVING_RUNS ?? 20);
 const STREAM_TIMEOUT_MS = 1_000;
@@ -122,6 +122,7 @@ async function runOnce(commands: Command[]): Promise<void> {
         const event = aimEventAtOrder(
           await loadFixture(FIXTURE_BY_OUTCOME[step.outcome]),
           orderId,
+          { paid: TEST_PAYMENT },
         );
         sentEvents.push(event);
         await send(event, step.outcome);
@@ -140,6 +141,7 @@ async function runOnce(commands: Command[]): Promise<void> {
         const event = aimEventAtOrder(
           await loadFixture(FIXTURE_BY_OUTCOME.FAILED),
           orderId,
+          { paid: TEST_PAYMENT },
         );
         event.created = 1_500_000_000;
         sentEvents.push(event);

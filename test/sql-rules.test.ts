@@ -180,6 +180,27 @@ describe('the status rules in SQL', () => {
     expect(row.rows[0]).toEqual({ status: 'SUCCEEDED', version: 3 });
   });
 
+  it('lets the customer confirm, again, then fail or pay; nothing after a success', async () => {
+    const orderId = await newOrder();
+    const step = (status: string) =>
+      db.pool.query(
+        `UPDATE orders SET status = $2, version = version + 1 WHERE id = $1`,
+        [orderId, status],
+      );
+
+    await step('ACTION_REQUIRED');
+    await step('ACTION_REQUIRED');
+    await step('FAILED');
+    await step('ACTION_REQUIRED');
+    await step('SUCCEEDED');
+    await expect(step('ACTION_REQUIRED')).rejects.toMatchObject({ code: '23514' });
+
+    const row = await db.pool.query('SELECT status, version FROM orders WHERE id = $1', [
+      orderId,
+    ]);
+    expect(row.rows[0]).toEqual({ status: 'SUCCEEDED', version: 5 });
+  });
+
   it('refuses a PENDING order with a version, and an unknown status', async () => {
     await expect(
       db.pool.query("INSERT INTO orders (owner, version) VALUES ('x', 2)"),

@@ -12,6 +12,7 @@ const outcome = (version: number, orderId = ORDER) => ({
   status: 'FAILED' as const,
   version,
   updatedAt: new Date(0).toISOString(),
+  actionUrl: null,
 });
 
 afterEach(() => {

@@ -9,7 +9,7 @@ import { loadFixture } from '../src/cli/shared.js';
 import type { OpenStream } from '../src/client/event-stream.js';
 import { aimEventAtOrder } from '../src/stripe/replay.js';
 import { recordNotifications } from './helpers/notifications.js';
-import { useTestSettle } from './helpers/settle.js';
+import { TEST_PAYMENT, useTestSettle } from './helpers/settle.js';
 
 const PAID = 'checkout.session.completed.syncengine.json';
 const CARD_DECLINED = 'payment_intent.payment_failed.stripemock.json';
@@ -124,7 +124,9 @@ describe('duplicate and reordered events', () => {
     const { orderId } = await app().createOrder();
     const recorder = await recordNotifications(app().database.url);
     try {
-      const event = aimEventAtOrder(await loadFixture(PAID), orderId);
+      const event = aimEventAtOrder(await loadFixture(PAID), orderId, {
+        paid: TEST_PAYMENT,
+      });
       const first = await app().sendEvent(event);
       const again = await app().sendEvent(event);
 
@@ -143,7 +145,9 @@ describe('duplicate and reordered events', () => {
     const { orderId } = await app().createOrder();
     const recorder = await recordNotifications(app().database.url);
     try {
-      const event = aimEventAtOrder(await loadFixture(INVOICE_FAILED), orderId);
+      const event = aimEventAtOrder(await loadFixture(INVOICE_FAILED), orderId, {
+        paid: TEST_PAYMENT,
+      });
 
       const answers = await Promise.all([app().sendEvent(event), app().sendEvent(event)]);
 
@@ -240,10 +244,13 @@ describe('finding the order in an event', () => {
   );
 
   it('reads a Checkout Session that carries the order id in client_reference_id', async () => {
-    const { orderId } = await app().createOrder();
+    // No amount: the fixture is sent as recorded, with its own amount.
+    const { orderId } = await app().createOrder({});
     const event = await loadFixture(PAID);
     (event as any).id = `evt_test_cri_${orderId}`;
     (event as any).data.object.client_reference_id = orderId;
+    // Its own session: a session settle has stored leads to its order.
+    (event as any).data.object.id = `cs_test_cri_${orderId}`;
 
     const answer = await app().sendEvent(event);
 
@@ -266,7 +273,9 @@ describe('finding the order in an event', () => {
 
   it('learns the Checkout Session from its events, then ignores a declined card', async () => {
     const { orderId } = await app().createOrder();
-    const unpaid = aimEventAtOrder(await loadFixture(PAID), orderId);
+    const unpaid = aimEventAtOrder(await loadFixture(PAID), orderId, {
+      paid: TEST_PAYMENT,
+    });
     (unpaid as any).data.object.payment_status = 'unpaid';
 
     const started = await app().sendEvent(unpaid);
@@ -323,7 +332,9 @@ describe('finding the order in an event', () => {
 describe('a database failure', () => {
   it('answers 500 so that Stripe retries, and the retry applies', async () => {
     const { orderId } = await app().createOrder();
-    const event = aimEventAtOrder(await loadFixture(PAID), orderId);
+    const event = aimEventAtOrder(await loadFixture(PAID), orderId, {
+      paid: TEST_PAYMENT,
+    });
     await app().sql.query('ALTER TABLE stripe_events RENAME TO stripe_events_away');
 
     let failed;

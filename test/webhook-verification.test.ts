@@ -10,6 +10,7 @@ import {
   startTestSettle,
   TEST_WEBHOOK_SECRET,
   type TestSettle,
+  TEST_PAYMENT,
 } from './helpers/settle.js';
 
 const FIXTURE = 'checkout.session.completed.payrails.json';
@@ -42,7 +43,9 @@ function beforeEachOrder() {
 
 async function freshPayload(): Promise<string> {
   orderId = (await app.createOrder()).orderId;
-  payload = JSON.stringify(aimEventAtOrder(await loadFixture(FIXTURE), orderId));
+  payload = JSON.stringify(
+    aimEventAtOrder(await loadFixture(FIXTURE), orderId, { paid: TEST_PAYMENT }),
+  );
   return payload;
 }
 
@@ -180,7 +183,9 @@ describe('several signing secrets', () => {
   it('accepts an event signed with any configured secret', async () => {
     await freshPayload(); // keeps the main app's checks above satisfied
     const { orderId: rotatedOrder } = await rotated.createOrder();
-    const event = aimEventAtOrder(await loadFixture(FIXTURE), rotatedOrder);
+    const event = aimEventAtOrder(await loadFixture(FIXTURE), rotatedOrder, {
+      paid: TEST_PAYMENT,
+    });
     const body = JSON.stringify(event);
 
     const withOld = await rotated.postWebhook(

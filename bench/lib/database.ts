@@ -26,6 +26,9 @@ export interface BenchDatabase {
 
 const logger = createLogger({ level: 'warn' });
 
+/** Every bench order's amount; the bench's webhooks pay exactly that. */
+export const BENCH_PAYMENT = { amount: 1999, currency: 'usd' };
+
 export async function openBenchDatabase(): Promise<BenchDatabase> {
   const external = process.env.DATABASE_URL;
   const embedded =
@@ -60,9 +63,9 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
     async createOrders(count, owner) {
       const result = await pool.query(
         `INSERT INTO orders (owner, amount, currency)
-         SELECT $1, 1999, 'usd' FROM generate_series(1, $2)
+         SELECT $1, $3, $4 FROM generate_series(1, $2)
          RETURNING id`,
-        [owner, count],
+        [owner, count, BENCH_PAYMENT.amount, BENCH_PAYMENT.currency],
       );
       return result.rows.map((row: { id: string }) => row.id);
     },

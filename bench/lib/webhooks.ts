@@ -6,6 +6,7 @@ import http from 'node:http';
 
 import { loadFixture } from '../../src/stripe/fixtures.js';
 import { aimEventAtOrder, signPayload } from '../../src/stripe/replay.js';
+import { BENCH_PAYMENT } from './database.js';
 
 export const BENCH_FIXTURE = 'checkout.session.completed.syncengine.json';
 
@@ -33,7 +34,9 @@ export async function createWebhookSender(
 
   return {
     prepare(orderId) {
-      const payload = JSON.stringify(aimEventAtOrder(fixture, orderId));
+      const payload = JSON.stringify(
+        aimEventAtOrder(fixture, orderId, { paid: BENCH_PAYMENT }),
+      );
       return { payload, signature: signPayload(payload, secret) };
     },
     post(event) {

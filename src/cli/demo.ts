@@ -20,6 +20,8 @@ import {
 } from './shared.js';
 
 const FIXTURE = process.argv[2] ?? 'checkout.session.completed.syncengine.json';
+/** The order's amount, and what the replayed event says was paid. */
+const DEMO_PAYMENT = { amount: 1999, currency: 'usd' };
 
 async function demo(): Promise<void> {
   const baseUrl = settleUrl();
@@ -28,7 +30,7 @@ async function demo(): Promise<void> {
   const created = await fetch(`${baseUrl}/orders`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: authorization },
-    body: JSON.stringify({ amount: 1999, currency: 'usd' }),
+    body: JSON.stringify(DEMO_PAYMENT),
   });
   if (created.status !== 201) {
     throw new Error(`POST /orders answered ${created.status}: ${await created.text()}`);
@@ -45,7 +47,9 @@ async function demo(): Promise<void> {
   await stream.retryMs;
   console.log(`stream    open, waiting`);
 
-  const event = aimEventAtOrder(await loadFixture(FIXTURE), order.orderId);
+  const event = aimEventAtOrder(await loadFixture(FIXTURE), order.orderId, {
+    paid: DEMO_PAYMENT,
+  });
   const sentAt = performance.now();
   const [posted, message] = await Promise.all([
     postSignedEvent(baseUrl, event, signingSecret()),

@@ -4,11 +4,15 @@
  * how to drive settle without a Stripe account.
  *
  *   replay.ts <fixture file or name> <order id> [--event-id evt_…]
+ *             [--amount 1999 --currency usd]
  *
  * Each replay gets a fresh event id (the fixtures share ids across files);
  * --event-id sends it under an id already sent, as Stripe does when it
- * delivers an event again.
+ * delivers an event again. An order with an amount is settled only by a
+ * payment of that amount: --amount and --currency say what the event paid.
  */
+import { parseArgs } from 'node:util';
+
 import { aimEventAtOrder } from '../stripe/replay.js';
 import {
   describeFailure,
@@ -18,32 +22,48 @@ import {
   signingSecret,
 } from './shared.js';
 
-const USAGE = 'usage: replay <fixture file or name> <order id> [--event-id evt_…]';
+const USAGE =
+  'usage: replay <fixture file or name> <order id> [--event-id evt_…] ' +
+  '[--amount 1999 --currency usd]';
 
 async function replay(argv: string[]): Promise<void> {
-  const eventIdAt = argv.indexOf('--event-id');
-  const eventId = eventIdAt === -1 ? undefined : argv[eventIdAt + 1];
-  const positional =
-    eventIdAt === -1
-      ? argv
-      : argv.filter((_arg, i) => i !== eventIdAt && i !== eventIdAt + 1);
-  const [fixture, orderId, ...extra] = positional;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'event-id': { type: 'string' },
+        amount: { type: 'string' },
+        currency: { type: 'string' },
+      },
+    });
+  } catch {
+    usage();
+  }
+  const { values, positionals } = parsed;
+  const [fixture, orderId, ...extra] = positionals;
+  const amount = values.amount === undefined ? undefined : Number(values.amount);
   if (
     fixture === undefined ||
     orderId === undefined ||
     extra.length > 0 ||
-    eventId === ''
+    values['event-id'] === '' ||
+    (amount === undefined) !== (values.currency === undefined) ||
+    (amount !== undefined && !Number.isSafeInteger(amount))
   ) {
-    console.error(USAGE);
-    process.exit(2);
+    usage();
   }
 
-  const event = aimEventAtOrder(await loadFixture(fixture), orderId, { eventId });
+  const event = aimEventAtOrder(await loadFixture(fixture), orderId, {
+    eventId: values['event-id'],
+    paid: amount === undefined ? undefined : { amount, currency: values.currency! },
+  });
   const posted = await postSignedEvent(settleUrl(), event, signingSecret());
   console.log(
     `${String(event.type)} ${String(event.id)} -> ${posted.status} ${posted.body}`,
   );
-  if (eventId === undefined) {
+  if (values['event-id'] === undefined) {
     console.log(`resend this very event with EVENT_ID=${String(event.id)}`);
   }
   if (posted.status >= 300) {
@@ -55,3 +75,8 @@ replay(process.argv.slice(2)).catch((error: unknown) => {
   console.error(`replay failed: ${describeFailure(error)}`);
   process.exit(1);
 });
+
+function usage(): never {
+  console.error(USAGE);
+  process.exit(2);
+}

@@ -19,9 +19,11 @@ import { openStream, type OpenStream } from './event-stream.js';
 
 export interface OrderOutcome {
   orderId: string;
-  status: 'FAILED' | 'SUCCEEDED' | 'EXPIRED';
+  status: 'ACTION_REQUIRED' | 'FAILED' | 'SUCCEEDED' | 'EXPIRED';
   version: number;
   updatedAt: string;
+  /** With ACTION_REQUIRED: send the customer here to confirm the payment. */
+  actionUrl?: string;
 }
 
 export interface WaitForOrderOptions {
@@ -32,7 +34,10 @@ export interface WaitForOrderOptions {
   signal?: AbortSignal;
   /** Gives up with WaitTimeoutError after this long. Default: never. */
   timeoutMs?: number;
-  /** The version already seen: after a FAILED, wait for the retry's outcome. */
+  /**
+   * The version already seen: after FAILED or ACTION_REQUIRED, wait for the
+   * outcome that follows.
+   */
   lastEventId?: number;
 }
 

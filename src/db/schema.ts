@@ -21,6 +21,7 @@ export interface OrdersTable {
   stripe_payment_intent_id: string | null;
   stripe_subscription_id: string | null;
   stripe_invoice_id: string | null;
+  action_url: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -36,6 +37,7 @@ export interface StripeEventsTable {
   stripe_object_id: string | null;
   order_id: string | null;
   disposition: EventDisposition;
+  reason: string | null;
   received_at: Timestamp;
 }
 

@@ -14,6 +14,8 @@ export interface Order {
   version: number;
   amount: number | null;
   currency: string | null;
+  /** Where the customer confirms the payment, while ACTION_REQUIRED. */
+  actionUrl: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -64,6 +66,7 @@ function toOrder(row: OrderRow): Order {
     version: row.version,
     amount: row.amount === null ? null : Number(row.amount),
     currency: row.currency,
+    actionUrl: row.status === 'ACTION_REQUIRED' ? row.action_url : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -14,6 +14,8 @@ export interface OrderOutcome {
   status: OutcomeStatus;
   version: number;
   updatedAt: string;
+  /** Where the customer confirms the payment, with ACTION_REQUIRED. */
+  actionUrl: string | null;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function readOutcomes(
 
   const rows = await db
     .selectFrom('orders')
-    .select(['id', 'status', 'version', 'updated_at'])
+    .select(['id', 'status', 'version', 'updated_at', 'action_url'])
     // One array parameter, however many ids: a list of 10,000 placeholders
     // would approach the protocol's limit of 65,535 parameters.
     .where(sql<boolean>`id = any(${orderIds}::uuid[])`)
@@ -41,5 +43,6 @@ export async function readOutcomes(
     status: row.status as OutcomeStatus,
     version: row.version,
     updatedAt: row.updated_at.toISOString(),
+    actionUrl: row.status === 'ACTION_REQUIRED' ? row.action_url : null,
   }));
 }

@@ -15,45 +15,74 @@ export const ORDER_ID_METADATA_KEY = 'order_id';
 export type EventIntent =
   | {
       kind: 'outcome';
-      orderId: string;
       status: OutcomeStatus;
-      /** See OutcomeChange.onlyOutsideCheckout. */
+      /** The ways to the order; the SQL function tries them in this order. */
+      match: OrderMatch;
+      /** See sql/005: a declined card inside Checkout is no outcome. */
       onlyOutsideCheckout: boolean;
+      /** What the paying object says was paid; null when it says nothing. */
+      paid: PaidAmount | null;
+      /** Where the customer confirms, for ACTION_REQUIRED. */
+      actionUrl: string | null;
+      /** Why no order may be found: the event names none of ours. */
+      reason: 'no_order_id' | 'foreign_order_id' | null;
     }
-  | { kind: 'ignore'; orderId: string | null; reason: string };
+  | { kind: 'ignore'; match: OrderMatch; reason: string };
+
+export interface OrderMatch {
+  /** The settle order id the object itself carries. */
+  orderId: string | null;
+  checkoutSessionId: string | null;
+  invoiceId: string | null;
+  /** The order id in the metadata of an invoice's subscription. */
+  subscriptionOrderId: string | null;
+}
+
+export interface PaidAmount {
+  amount: number;
+  currency: string;
+}
 
 const OUTCOME_BY_EVENT_TYPE: Readonly<Record<string, OutcomeStatus>> = {
   'checkout.session.completed': 'SUCCEEDED',
   'checkout.session.async_payment_succeeded': 'SUCCEEDED',
   'payment_intent.succeeded': 'SUCCEEDED',
   'invoice.paid': 'SUCCEEDED',
+  'invoice.payment_action_required': 'ACTION_REQUIRED',
+  'payment_intent.requires_action': 'ACTION_REQUIRED',
   'checkout.session.async_payment_failed': 'FAILED',
   'payment_intent.payment_failed': 'FAILED',
   'invoice.payment_failed': 'FAILED',
   'checkout.session.expired': 'EXPIRED',
 };
 
+/**
+ * Not outcomes while the customer is on a Checkout page, which handles a
+ * declined card or a confirmation itself.
+ */
+const ONLY_OUTSIDE_CHECKOUT = new Set([
+  'payment_intent.payment_failed',
+  'payment_intent.requires_action',
+  'invoice.payment_action_required',
+]);
+
 /** A completed Checkout Session is paid only in these states. */
 const PAID_CHECKOUT_STATES = new Set(['paid', 'no_payment_required']);
 
 export function readEventIntent(event: StripeEvent): EventIntent {
   const object = event.data.object;
-  const found = findOrderId(object);
-  const orderId = found.kind === 'found' ? found.orderId : null;
+  const match = findOrderMatch(object);
 
   const status = OUTCOME_BY_EVENT_TYPE[event.type];
   if (status === undefined) {
-    const reason =
-      event.type === 'invoice.payment_succeeded'
-        ? 'invoice.paid is the invoice event that counts'
-        : 'event type is not an outcome';
-    return { kind: 'ignore', orderId, reason };
+    // invoice.payment_succeeded is no outcome: invoice.paid is the one that counts.
+    const reason = 'not_an_outcome';
+    return { kind: 'ignore', match, reason };
   }
-  if (found.kind === 'none') {
-    return { kind: 'ignore', orderId, reason: 'event carries no order id' };
-  }
-  if (found.kind === 'foreign') {
-    return { kind: 'ignore', orderId, reason: 'order id is not a settle order id' };
+  const namesNoOrder = match.orderId === null && match.subscriptionOrderId === null;
+  const noOrderReason = hasForeignOrderId(object) ? 'foreign_order_id' : 'no_order_id';
+  if (namesNoOrder && match.checkoutSessionId === null && match.invoiceId === null) {
+    return { kind: 'ignore', match, reason: noOrderReason };
   }
   if (
     event.type === 'checkout.session.completed' &&
@@ -63,50 +92,93 @@ export function readEventIntent(event: StripeEvent): EventIntent {
     )
   ) {
     // Delayed payment methods: the async_payment_* event will follow.
-    return { kind: 'ignore', orderId, reason: 'checkout session is not paid yet' };
+    return { kind: 'ignore', match, reason: 'checkout_not_paid' };
   }
 
   return {
     kind: 'outcome',
-    orderId: found.orderId,
     status,
-    onlyOutsideCheckout: event.type === 'payment_intent.payment_failed',
+    match,
+    onlyOutsideCheckout: ONLY_OUTSIDE_CHECKOUT.has(event.type),
+    paid: paidAmountOf(object),
+    actionUrl: status === 'ACTION_REQUIRED' ? actionUrlOf(object) : null,
+    reason: namesNoOrder ? noOrderReason : null,
   };
 }
 
-/** The Checkout Session's id when the event is about one, else null. */
-export function checkoutSessionIdOf(event: StripeEvent): string | null {
-  const { object } = event.data;
-  return object.object === 'checkout.session' && typeof object.id === 'string'
-    ? object.id
-    : null;
-}
-
-type FoundOrderId =
-  { kind: 'found'; orderId: string } | { kind: 'foreign' } | { kind: 'none' };
-
 /**
- * The first place that holds a settle order id: the object's metadata, a
- * Checkout Session's client_reference_id, or on an invoice the subscription's
+ * Where the object leads to an order: the order id in its own metadata or a
+ * Checkout Session's client_reference_id; the Checkout Session or invoice it
+ * is or belongs to; and for an invoice, the order id in its subscription's
  * metadata (subscription_details before API version 2025-03-31, then
  * parent.subscription_details). A value that is not a uuid belongs to some
- * other integration.
+ * other integration and leads nowhere.
  */
-function findOrderId(object: Record<string, unknown>): FoundOrderId {
-  const candidates = [
-    metadataOrderId(object.metadata),
-    object.client_reference_id,
+function findOrderMatch(object: Record<string, unknown>): OrderMatch {
+  const own = [metadataOrderId(object.metadata), object.client_reference_id];
+  const subscription = [
     metadataOrderId(recordAt(object, 'subscription_details')?.metadata),
     metadataOrderId(
       recordAt(recordAt(object, 'parent'), 'subscription_details')?.metadata,
     ),
-  ].filter((value) => typeof value === 'string' && value !== '');
+  ];
+  const kind = object.object;
+  return {
+    orderId: firstOrderId(own),
+    checkoutSessionId: kind === 'checkout.session' ? stripeId(object.id) : null,
+    invoiceId:
+      kind === 'invoice'
+        ? stripeId(object.id)
+        : kind === 'payment_intent'
+          ? stripeId(object.invoice)
+          : null,
+    subscriptionOrderId: kind === 'invoice' ? firstOrderId(subscription) : null,
+  };
+}
 
+function firstOrderId(candidates: unknown[]): string | null {
   const orderId = candidates.find(isOrderId);
-  if (orderId !== undefined) {
-    return { kind: 'found', orderId: orderId.toLowerCase() };
-  }
-  return candidates.length > 0 ? { kind: 'foreign' } : { kind: 'none' };
+  return orderId === undefined ? null : orderId.toLowerCase();
+}
+
+function hasForeignOrderId(object: Record<string, unknown>): boolean {
+  const value = metadataOrderId(object.metadata) ?? object.client_reference_id;
+  return typeof value === 'string' && value !== '';
+}
+
+function stripeId(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/**
+ * What the object says was paid: a Checkout Session's total, a
+ * PaymentIntent's amount received, an invoice's amount paid.
+ */
+function paidAmountOf(object: Record<string, unknown>): PaidAmount | null {
+  const field =
+    object.object === 'checkout.session'
+      ? 'amount_total'
+      : object.object === 'payment_intent'
+        ? 'amount_received'
+        : object.object === 'invoice'
+          ? 'amount_paid'
+          : undefined;
+  const amount = field === undefined ? undefined : object[field];
+  const currency = object.currency;
+  return Number.isSafeInteger(amount) && typeof currency === 'string'
+    ? { amount: amount as number, currency: currency.toLowerCase() }
+    : null;
+}
+
+/** A hosted invoice page, or a PaymentIntent's redirect for 3-D Secure. */
+function actionUrlOf(object: Record<string, unknown>): string | null {
+  const url =
+    object.object === 'invoice'
+      ? object.hosted_invoice_url
+      : recordAt(recordAt(object, 'next_action'), 'redirect_to_url')?.url;
+  return typeof url === 'string' && url.startsWith('https://') && url.length <= 2048
+    ? url
+    : null;
 }
 
 function metadataOrderId(metadata: unknown): unknown {

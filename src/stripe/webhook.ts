@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 
 import type { Database, EventDisposition } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { checkoutSessionIdOf, readEventIntent } from './events.js';
+import { readEventIntent } from './events.js';
 import { recordStripeEvent } from './ledger.js';
 import type { StripeEvent } from './verify.js';
 
@@ -17,14 +17,25 @@ export interface WebhookResult {
   eventId: string;
   duplicate: boolean;
   disposition: EventDisposition;
+  reason: string | null;
   orderId: string | null;
 }
 
 export interface HandleOptions {
   logger: Logger;
+  /** The configured Stripe key's mode; undefined when no key is set. */
+  expectedLivemode: boolean | undefined;
   /** Called just before the statement that may record, and commit, an outcome. */
   beforeRecording?: (orderId: string) => void;
+  /** Called once per event recorded for the first time. */
+  onRecorded?: (result: WebhookResult) => void;
 }
+
+/**
+ * Refusals that mean money and order disagree: someone must look, so they
+ * are logged as errors, not as the harmless refusal of a late event.
+ */
+const MISMATCH_REASONS = new Set(['amount_mismatch', 'livemode_mismatch']);
 
 export async function handleStripeEvent(
   db: Kysely<Database>,
@@ -32,31 +43,43 @@ export async function handleStripeEvent(
   options: HandleOptions,
 ): Promise<WebhookResult> {
   const intent = readEventIntent(event);
-  const log = options.logger.child({
-    eventId: event.id,
-    type: event.type,
-    orderId: intent.orderId,
+  const knownOrderId = intent.match.orderId ?? intent.match.subscriptionOrderId;
+  const log = options.logger.child({ eventId: event.id, type: event.type });
+
+  if (intent.kind === 'outcome' && knownOrderId !== null) {
+    options.beforeRecording?.(knownOrderId);
+  }
+  const recorded = await recordStripeEvent(db, event, intent, {
+    expectedLivemode: options.expectedLivemode,
   });
-
-  if (intent.kind === 'outcome') {
-    options.beforeRecording?.(intent.orderId);
-  }
-  const recorded = await recordStripeEvent(db, event, intent, checkoutSessionIdOf(event));
-
-  if (recorded.duplicate) {
-    log.info('duplicate event ignored');
-  } else if (intent.kind === 'ignore') {
-    log.info({ reason: intent.reason }, 'event ignored');
-  } else {
-    log.info(
-      { status: intent.status, disposition: recorded.disposition },
-      'event recorded',
-    );
-  }
-  return {
+  const result: WebhookResult = {
     eventId: event.id,
-    orderId: intent.orderId,
+    orderId: recorded.orderId,
     duplicate: recorded.duplicate,
     disposition: recorded.disposition,
+    reason: recorded.reason,
   };
+
+  const fields = {
+    orderId: result.orderId,
+    disposition: result.disposition,
+    reason: result.reason,
+  };
+  if (recorded.duplicate) {
+    log.info(fields, 'duplicate event ignored');
+    return result;
+  }
+  options.onRecorded?.(result);
+  if (result.reason !== null && MISMATCH_REASONS.has(result.reason)) {
+    const paid = intent.kind === 'outcome' ? intent.paid : null;
+    log.error(
+      { ...fields, paid, livemode: event.livemode },
+      'payment does not match its order: not settled',
+    );
+  } else if (intent.kind === 'ignore') {
+    log.info(fields, 'event ignored');
+  } else {
+    log.info({ ...fields, status: intent.status }, 'event recorded');
+  }
+  return result;
 }

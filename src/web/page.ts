@@ -66,8 +66,9 @@ async function buy(): Promise<void> {
 }
 
 /**
- * Waits on one order, ending any earlier wait. After FAILED it waits on: the
- * customer may retry, and the next outcome follows that version.
+ * Waits on one order, ending any earlier wait. After FAILED or ACTION_REQUIRED
+ * it waits on: the customer may retry or confirm, and the next outcome
+ * follows that version.
  */
 async function wait(orderId: string, lastEventId: number): Promise<void> {
   currentWait?.abort();
@@ -92,11 +93,14 @@ async function wait(orderId: string, lastEventId: number): Promise<void> {
       clearInterval(ticker);
       const waited = seconds(performance.now() - startedAt);
       const text = `${outcome.status} after ${waited} s (version ${outcome.version})`;
-      if (outcome.status !== 'FAILED') {
+      if (outcome.status === 'ACTION_REQUIRED') {
+        show(outcome.status, `${text}; confirm at ${outcome.actionUrl ?? '(no URL)'}`);
+      } else if (outcome.status === 'FAILED') {
+        show(outcome.status, `${text}; waiting for a retry`);
+      } else {
         show(outcome.status, text);
         return;
       }
-      show(outcome.status, `${text}; waiting for a retry`);
       seen = outcome.version;
     }
   } catch (error) {

@@ -19,6 +19,9 @@ import { signUserToken, TEST_AUTH_ENV } from './tokens.js';
 import { createTestDatabase, createTestPool, type TestDatabase } from './database.js';
 import { eventually } from './eventually.js';
 
+/** What createOrder's orders cost, and what the events sendFixture sends pay. */
+export const TEST_PAYMENT = { amount: 1999, currency: 'usd' };
+
 export const TEST_WEBHOOK_SECRET = 'whsec_settle_test_secret_0123456789';
 
 export interface TestSettle {
@@ -118,7 +121,7 @@ export async function startTestSettle(
     authHeaders,
     token,
 
-    async createOrder(body = { amount: 1999, currency: 'usd' }) {
+    async createOrder(body: Record<string, unknown> = TEST_PAYMENT) {
       const response = await fetch(`${baseUrl}/orders`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', ...authHeaders },
@@ -141,7 +144,10 @@ export async function startTestSettle(
     },
 
     async sendFixture(fixture, orderId, options = {}) {
-      const event = aimEventAtOrder(await loadFixture(fixture), orderId, options);
+      const event = aimEventAtOrder(await loadFixture(fixture), orderId, {
+        paid: TEST_PAYMENT,
+        ...options,
+      });
       const answer = await sendEvent(event);
       return { ...answer, eventId: String(event.id) };
     },

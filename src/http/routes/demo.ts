@@ -12,7 +12,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 
 import { NotFoundError, ValidationError } from '../../errors.js';
-import { readOrder } from '../../orders/orders.js';
+import { readOrder, type Order } from '../../orders/orders.js';
 import { loadFixture, postSignedEvent } from '../../stripe/fixtures.js';
 import { aimEventAtOrder } from '../../stripe/replay.js';
 import { signUserToken } from '../auth/users.js';
@@ -83,7 +83,9 @@ export function registerDemoRoutes(router: Router, deps: RouteDependencies): voi
     }
 
     const fixture = FIXTURE_BY_OUTCOME[parsed.data.outcome];
-    const event = aimEventAtOrder(await loadFixture(fixture), order.orderId);
+    const event = aimEventAtOrder(await loadFixture(fixture), order.orderId, {
+      paid: paidOf(order),
+    });
     // To this very server: never to an address the request names (its Origin
     // or Host), or the panel would sign and send events anywhere.
     const posted = await postSignedEvent(
@@ -115,4 +117,11 @@ async function bundlePage(): Promise<string> {
     minify: false,
   });
   return result.outputFiles[0]!.text;
+}
+
+/** What the order asks for, as the paying object would say it was paid. */
+function paidOf(order: Order): { amount: number; currency: string } | undefined {
+  return order.amount === null || order.currency === null
+    ? undefined
+    : { amount: order.amount, currency: order.currency };
 }

@@ -76,6 +76,7 @@ export function toOrderJson(order: Order) {
     version: order.version,
     amount: order.amount,
     currency: order.currency,
+    ...(order.actionUrl === null ? {} : { actionUrl: order.actionUrl }),
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
   };

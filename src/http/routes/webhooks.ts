@@ -26,13 +26,17 @@ export function registerWebhookRoutes(router: Router, deps: AppDependencies): vo
 
     const result = await handleStripeEvent(deps.db, event, {
       logger: deps.logger,
+      expectedLivemode: config.stripeLivemode,
       beforeRecording: (orderId) => deps.waiters.markCommitting(orderId),
+      onRecorded: ({ disposition, reason }) =>
+        deps.metrics.stripeEvents.inc({ disposition, reason: reason ?? 'none' }),
     });
 
     ctx.body = {
       received: true,
       duplicate: result.duplicate,
       disposition: result.disposition,
+      ...(result.reason === null ? {} : { reason: result.reason }),
     };
   });
 }

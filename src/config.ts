@@ -31,6 +31,11 @@ export interface Config {
   readonly stripeSecretKey: string | undefined;
   /** The key's mode: an event of the other mode settles nothing. */
   readonly stripeLivemode: boolean | undefined;
+  /** Another address for Stripe's API (a local stand-in); undefined: Stripe's. */
+  readonly stripeApiBase: string | undefined;
+  /** Where Checkout sends the customer back; {ORDER_ID} is replaced. */
+  readonly checkoutSuccessUrl: string;
+  readonly checkoutCancelUrl: string;
   readonly webhookBodyLimitBytes: number;
   readonly streamTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -76,6 +81,8 @@ export const DEVELOPMENT_JWT_SECRET = 'settle-development-jwt-secret-not-a-secre
 export const DEVELOPMENT_WAIT_TOKEN_SECRET =
   'settle-development-wait-token-secret-not-a-secret';
 const MIN_SECRET_LENGTH = 32;
+/** Checkout's way back to the demo page, outside production. */
+const DEVELOPMENT_RETURN_URL = 'http://127.0.0.1:3000/#order={ORDER_ID}';
 
 const ONE_MIB = 1024 * 1024;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -101,6 +108,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const secrets = readWebhookSecrets(env, isProduction);
   const stripeSecretKey = readStripeSecretKey(env);
+  if (isProduction && stripeSecretKey !== undefined) {
+    for (const name of ['CHECKOUT_SUCCESS_URL', 'CHECKOUT_CANCEL_URL']) {
+      if (readOptional(env, name) === undefined) {
+        throw new ConfigError(name, 'is required in production with STRIPE_SECRET_KEY');
+      }
+    }
+  }
   const auth = readAuth(env, isProduction);
 
   return Object.freeze({
@@ -117,6 +131,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stripeWebhookSecrets: Object.freeze(secrets.values),
     usesDevelopmentWebhookSecret: secrets.isDevelopmentDefault,
     stripeSecretKey,
+    stripeApiBase: readHttpUrl(env, 'STRIPE_API_BASE'),
+    checkoutSuccessUrl:
+      readHttpUrl(env, 'CHECKOUT_SUCCESS_URL') ?? DEVELOPMENT_RETURN_URL,
+    checkoutCancelUrl: readHttpUrl(env, 'CHECKOUT_CANCEL_URL') ?? DEVELOPMENT_RETURN_URL,
     stripeLivemode:
       stripeSecretKey === undefined ? undefined : stripeSecretKey.includes('_live_'),
     webhookBodyLimitBytes: readInteger(env, 'WEBHOOK_BODY_LIMIT_BYTES', ONE_MIB, {
@@ -279,6 +297,14 @@ function readWebhookSecrets(
     }
   }
   return { values, isDevelopmentDefault: false };
+}
+
+function readHttpUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = readOptional(env, name);
+  if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) {
+    throw new ConfigError(name, 'must be an http(s) URL');
+  }
+  return value;
 }
 
 function readStripeSecretKey(env: NodeJS.ProcessEnv): string | undefined {

@@ -66,6 +66,27 @@ export class UnsupportedMediaTypeError extends SettleError {
   }
 }
 
+/** The request is well formed but cannot be done as asked. */
+export class UnprocessableError extends SettleError {
+  constructor(code: string, message: string) {
+    super(code, 422, message);
+  }
+}
+
+/** This settle is not set up for the request (a missing key): retrying will not help. */
+export class NotConfiguredError extends SettleError {
+  constructor(code: string, message: string) {
+    super(code, 503, message);
+  }
+}
+
+/** A service settle depends on (Stripe) failed or refused; the detail is in `code`. */
+export class UpstreamError extends SettleError {
+  constructor(code: string, message: string, cause?: unknown) {
+    super(code, 502, message, { cause });
+  }
+}
+
 /** Settle cannot serve this now (overloaded, database away); retry later. */
 export class UnavailableError extends SettleError {
   constructor(code: string, message: string, retryAfterSeconds: number, cause?: unknown) {

@@ -12,6 +12,7 @@ import { migrate } from './db/migrate.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createStripeClient } from './stripe/client.js';
 import {
   createOutcomeListener,
   OUTCOME_CHANNEL,
@@ -93,6 +94,7 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
       waiters,
       listener,
       metrics,
+      stripe: createStripeClient(config),
       logger,
     });
     const server = http.createServer(

@@ -6,6 +6,9 @@ import type { ColumnType, Generated, Selectable } from 'kysely';
 
 import type { OrderStatus } from '../orders/status.js';
 
+/** How the order's payment is started; see sql/007_order_payments.sql. */
+export type OrderMode = 'local' | 'payment' | 'subscription' | 'seats';
+
 /** bigint comes back from pg as a string; we write numbers. */
 type Bigint = ColumnType<string, number | string, number | string>;
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -22,6 +25,13 @@ export interface OrdersTable {
   stripe_subscription_id: string | null;
   stripe_invoice_id: string | null;
   action_url: string | null;
+  mode: ColumnType<OrderMode, OrderMode | undefined, OrderMode>;
+  stripe_price_id: string | null;
+  quantity: number | null;
+  checkout_url: string | null;
+  stripe_error_code: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -8,6 +8,7 @@ import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { WaiterRegistry } from '../notify/waiters.js';
+import type { StripeClient } from '../stripe/client.js';
 import type { UserVerifier } from './auth/users.js';
 import type { WaitTokens } from './auth/wait-tokens.js';
 
@@ -17,6 +18,8 @@ export interface AppDependencies {
   waiters: WaiterRegistry;
   listener: { readonly isListening: boolean };
   metrics: Metrics;
+  /** Undefined without STRIPE_SECRET_KEY: the modes that call Stripe answer 503. */
+  stripe: StripeClient | undefined;
   logger: Logger;
 }
 

@@ -1,9 +1,9 @@
 /**
- * Reading and creating orders.
+ * Reading orders. They are created by startOrder (payments.ts).
  */
 import type { Kysely } from 'kysely';
 
-import type { Database, OrderRow } from '../db/schema.js';
+import type { Database, OrderMode, OrderRow } from '../db/schema.js';
 import type { OrderStatus } from './status.js';
 
 /** An order as settle shows it to its callers. */
@@ -16,14 +16,13 @@ export interface Order {
   currency: string | null;
   /** Where the customer confirms the payment, while ACTION_REQUIRED. */
   actionUrl: string | null;
+  mode: OrderMode;
+  /** The Checkout Session's page, for orders settle started in Checkout. */
+  checkoutUrl: string | null;
+  /** Stripe's error code, when starting the payment failed. */
+  stripeErrorCode: string | null;
   createdAt: Date;
   updatedAt: Date;
-}
-
-export interface NewOrder {
-  owner: string;
-  amount?: number | undefined;
-  currency?: string | undefined;
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -31,19 +30,6 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** Whether a string can be an order id at all (a uuid), before any query. */
 export function isOrderId(value: unknown): value is string {
   return typeof value === 'string' && UUID_PATTERN.test(value);
-}
-
-export async function createOrder(db: Kysely<Database>, order: NewOrder): Promise<Order> {
-  const row = await db
-    .insertInto('orders')
-    .values({
-      owner: order.owner,
-      amount: order.amount ?? null,
-      currency: order.currency ?? null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toOrder(row);
 }
 
 export async function readOrder(
@@ -58,7 +44,7 @@ export async function readOrder(
   return row === undefined ? undefined : toOrder(row);
 }
 
-function toOrder(row: OrderRow): Order {
+export function toOrder(row: OrderRow): Order {
   return {
     orderId: row.id,
     owner: row.owner,
@@ -67,6 +53,9 @@ function toOrder(row: OrderRow): Order {
     amount: row.amount === null ? null : Number(row.amount),
     currency: row.currency,
     actionUrl: row.status === 'ACTION_REQUIRED' ? row.action_url : null,
+    mode: row.mode,
+    checkoutUrl: row.checkout_url,
+    stripeErrorCode: row.stripe_error_code,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

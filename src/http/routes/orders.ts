@@ -3,11 +3,14 @@
  * reads one of the caller's orders. Both need a bearer token; someone else's
  * order is as unknown as one that does not exist.
  */
+import { createHash } from 'node:crypto';
+
 import type Router from '@koa/router';
 import { z } from 'zod';
 
 import { NotFoundError, ValidationError } from '../../errors.js';
-import { createOrder, readOrder, type Order } from '../../orders/orders.js';
+import { readOrder, type Order } from '../../orders/orders.js';
+import { startOrder, type OrderRequest } from '../../orders/payments.js';
 import { readJsonBody } from '../body.js';
 import type { RouteDependencies } from '../context.js';
 import { parseOrderIdParam } from '../params.js';
@@ -18,31 +21,72 @@ const ORDER_BODY_LIMIT_BYTES = 16 * 1024;
 const MAX_AMOUNT = 99_999_999;
 const MAX_MESSAGE_CHARS = 200;
 
-const newOrderBody = z
+/** Stripe's ids: a prefix, an underscore, letters and digits. */
+const stripeId = (prefix: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}_[A-Za-z0-9_]{1,200}$`), `must be a ${prefix}_... id`);
+const quantity = z.int().positive().max(10_000);
+
+const localOrder = z
   .strictObject({
-    amount: z.int().positive().max(MAX_AMOUNT),
+    mode: z.literal('local').optional(),
+    amount: z.int().positive().max(MAX_AMOUNT).optional(),
     currency: z
       .string()
       .regex(/^[A-Za-z]{3}$/, 'must be a three-letter ISO 4217 code')
-      .transform((code) => code.toLowerCase()),
+      .transform((code) => code.toLowerCase())
+      .optional(),
   })
-  .partial()
   .refine((body) => (body.amount === undefined) === (body.currency === undefined), {
     message: 'amount and currency must be given together',
-  });
+  })
+  .transform((body) => ({ ...body, mode: 'local' as const }));
+
+const checkoutOrder = z.strictObject({
+  mode: z.enum(['payment', 'subscription']),
+  priceId: stripeId('price'),
+  quantity,
+});
+
+const seatsOrder = z.strictObject({
+  mode: z.literal('seats'),
+  subscriptionId: stripeId('sub'),
+  priceId: stripeId('price'),
+  quantity,
+});
+
+/** `mode` picks the shape; without it, a local order (the first API's body). */
+const newOrderBody = z.union([checkoutOrder, seatsOrder, localOrder]);
+
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export function registerOrderRoutes(router: Router, deps: RouteDependencies): void {
   router.post('/orders', async (ctx) => {
     const owner = await deps.users.verify(ctx.get('authorization'));
+    const idempotencyKey = parseIdempotencyKey(ctx.get('idempotency-key'));
     const json = await readJsonBody(ctx, ORDER_BODY_LIMIT_BYTES);
-    const body = parseNewOrder(json === undefined ? {} : json);
+    const request = parseNewOrder(json === undefined ? {} : json);
 
-    const order = await createOrder(deps.db, { owner, ...body });
+    const { order, replayed } = await startOrder(
+      deps,
+      owner,
+      request,
+      idempotencyKey === undefined
+        ? undefined
+        : { key: idempotencyKey, requestHash: hashOf(request) },
+    );
     const waitToken = await deps.waitTokens.issue(order.orderId, owner);
-    deps.logger.info({ orderId: order.orderId }, 'order created');
+    deps.logger.info(
+      { orderId: order.orderId, mode: order.mode, replayed },
+      'order created',
+    );
 
     ctx.status = 201;
     ctx.set('Location', `/orders/${order.orderId}`);
+    if (replayed) {
+      ctx.set('Idempotent-Replayed', 'true');
+    }
     ctx.body = { ...toOrderJson(order), waitToken };
   });
 
@@ -57,7 +101,27 @@ export function registerOrderRoutes(router: Router, deps: RouteDependencies): vo
   });
 }
 
-function parseNewOrder(body: unknown): z.output<typeof newOrderBody> {
+/** A caller's retry key: printable ASCII, as Stripe's own. */
+function parseIdempotencyKey(header: string): string | undefined {
+  if (header === '') {
+    return undefined;
+  }
+  if (!IDEMPOTENCY_KEY_PATTERN.test(header)) {
+    throw new ValidationError(
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1 to 255 printable ASCII characters',
+    );
+  }
+  return header;
+}
+
+/** The same request, however its JSON was spelled: the parsed body's hash. */
+function hashOf(request: OrderRequest): string {
+  const fields = Object.entries(request).sort(([a], [b]) => a.localeCompare(b));
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+}
+
+function parseNewOrder(body: unknown): OrderRequest {
   const parsed = newOrderBody.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -76,6 +140,9 @@ export function toOrderJson(order: Order) {
     version: order.version,
     amount: order.amount,
     currency: order.currency,
+    mode: order.mode,
+    ...(order.checkoutUrl === null ? {} : { checkoutUrl: order.checkoutUrl }),
+    ...(order.stripeErrorCode === null ? {} : { stripeErrorCode: order.stripeErrorCode }),
     ...(order.actionUrl === null ? {} : { actionUrl: order.actionUrl }),
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),

@@ -1,0 +1,214 @@
+/**
+ * A local stand-in for the few Stripe API endpoints settle calls, so that the
+ * real `stripe` client can be tested without the internet. It records every
+ * request (path, idempotency key, API version, form fields) and answers with
+ * objects built from the shapes of the project's recorded Stripe events.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { loadFixture } from '../../src/stripe/fixtures.js';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  idempotencyKey: string | undefined;
+  stripeVersion: string | undefined;
+  /** The form body, flat: `line_items[0][price]` → `price_…`. */
+  form: Record<string, string>;
+}
+
+export interface StandInPrice {
+  unitAmount: number;
+  currency: string;
+}
+
+export interface StripeStandIn {
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  /** Prices the stand-in knows, by id. */
+  readonly prices: Map<string, StandInPrice>;
+  /** Subscriptions the stand-in knows: id → its one item's price and quantity. */
+  readonly subscriptions: Map<string, { priceId: string; quantity: number }>;
+  /** The next `count` requests fail with this Stripe error. */
+  failNext(count: number, status: number, error: { type: string; code: string }): void;
+  close(): Promise<void>;
+}
+
+export async function startStripeStandIn(): Promise<StripeStandIn> {
+  const sessionShape = await objectOf('checkout.session.completed.syncengine.json');
+  const subscriptionShape = await objectOf(
+    'customer.subscription.updated.syncengine.json',
+  );
+  const invoiceShape = await objectOf('invoice.payment_failed.payrails.json');
+
+  const requests: RecordedRequest[] = [];
+  const prices = new Map<string, StandInPrice>();
+  const subscriptions = new Map<string, { priceId: string; quantity: number }>();
+  /** Stripe answers a repeated idempotency key with its first answer. */
+  const answered = new Map<string, unknown>();
+  let failures: { count: number; status: number; error: object } | undefined;
+  let sequence = 0;
+
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      const recorded: RecordedRequest = {
+        method: request.method ?? '',
+        path: new URL(request.url ?? '/', 'http://stand-in').pathname,
+        idempotencyKey: header(request, 'idempotency-key'),
+        stripeVersion: header(request, 'stripe-version'),
+        form: Object.fromEntries(new URLSearchParams(body)),
+      };
+      requests.push(recorded);
+
+      if (failures !== undefined && failures.count > 0) {
+        failures.count -= 1;
+        return reply(response, failures.status, { error: failures.error });
+      }
+      const key =
+        recorded.idempotencyKey && `${recorded.path} ${recorded.idempotencyKey}`;
+      if (key && answered.has(key)) {
+        return reply(response, 200, answered.get(key));
+      }
+      const [status, answer] = route(recorded);
+      if (key && status === 200) {
+        answered.set(key, answer);
+      }
+      reply(response, status, answer);
+    });
+  });
+
+  function route(request: RecordedRequest): [number, unknown] {
+    const { method, path, form } = request;
+    if (method === 'POST' && path === '/v1/checkout/sessions') {
+      return createSession(form);
+    }
+    const subscriptionId = /^\/v1\/subscriptions\/([^/]+)$/.exec(path)?.[1];
+    const subscription = subscriptionId && subscriptions.get(subscriptionId);
+    if (subscriptionId === undefined || !subscription) {
+      return missing(`No such resource: ${path}`);
+    }
+    if (method === 'GET') {
+      return [200, subscriptionObject(subscriptionId, subscription)];
+    }
+    return updateSubscription(subscriptionId, subscription, form);
+  }
+
+  function createSession(form: Record<string, string>): [number, unknown] {
+    const price = prices.get(form['line_items[0][price]'] ?? '');
+    if (price === undefined) {
+      return missing(`No such price: '${form['line_items[0][price]']}'`);
+    }
+    const quantity = Number(form['line_items[0][quantity]']);
+    const id = `cs_test_standin${++sequence}`;
+    return [
+      200,
+      {
+        ...sessionShape,
+        id,
+        mode: form.mode,
+        status: 'open',
+        payment_status: 'unpaid',
+        url: `https://checkout.stripe.com/c/pay/${id}`,
+        client_reference_id: form.client_reference_id ?? null,
+        metadata: { order_id: form['metadata[order_id]'] },
+        amount_subtotal: price.unitAmount * quantity,
+        amount_total: price.unitAmount * quantity,
+        currency: price.currency,
+        livemode: false,
+      },
+    ];
+  }
+
+  function subscriptionObject(id: string, state: { priceId: string; quantity: number }) {
+    const item = (subscriptionShape.items as any).data[0];
+    return {
+      ...subscriptionShape,
+      id,
+      livemode: false,
+      quantity: state.quantity,
+      items: {
+        ...(subscriptionShape.items as object),
+        data: [
+          {
+            ...item,
+            id: `si_standin_${id}`,
+            quantity: state.quantity,
+            price: { ...item.price, id: state.priceId },
+          },
+        ],
+      },
+    };
+  }
+
+  function updateSubscription(
+    id: string,
+    state: { priceId: string; quantity: number },
+    form: Record<string, string>,
+  ): [number, unknown] {
+    if (form['items[0][id]'] !== `si_standin_${id}`) {
+      return missing(`No such subscription item: '${form['items[0][id]']}'`);
+    }
+    const price = prices.get(state.priceId)!;
+    const added = Number(form['items[0][quantity]']) - state.quantity;
+    // pending_if_incomplete: the quantity changes only once the invoice is paid.
+    const invoice = {
+      ...invoiceShape,
+      id: `in_standin${++sequence}`,
+      status: 'open',
+      billing_reason: 'subscription_update',
+      amount_due: Math.max(added, 0) * price.unitAmount,
+      amount_paid: 0,
+      currency: price.currency,
+      livemode: false,
+    };
+    return [200, { ...subscriptionObject(id, state), latest_invoice: invoice }];
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    prices,
+    subscriptions,
+    failNext(count, status, error) {
+      failures = {
+        count,
+        status,
+        error: { ...error, message: `stand-in: ${error.code}` },
+      };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function objectOf(fixture: string): Promise<Record<string, unknown>> {
+  const event = await loadFixture(fixture);
+  return (event.data as { object: Record<string, unknown> }).object;
+}
+
+function header(request: http.IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function missing(message: string): [number, unknown] {
+  return [
+    404,
+    { error: { type: 'invalid_request_error', code: 'resource_missing', message } },
+  ];
+}
+
+function reply(response: http.ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'Content-Type': 'application/json' });
+  response.end(JSON.stringify(body));
+}

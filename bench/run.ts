@@ -75,6 +75,8 @@ async function main(): Promise<void> {
       },
       logFile: path.join(RESULTS_DIRECTORY, `settle-${settleCount}.log`),
       readyPath: '/readyz',
+      // BENCH_SETTLE_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench/results": a profile.
+      nodeArgs: process.env.BENCH_SETTLE_NODE_ARGS?.split(' ').filter(Boolean),
     });
     servers.push(settle);
     return settle;

@@ -4,7 +4,7 @@ NODE_MODULES := node_modules/.package-lock.json
 # One node process, so that signals reach settle itself, not an npx wrapper.
 TSX := node --import tsx
 
-.PHONY: start test bench demo replay token migrate typecheck format format-check build clean
+.PHONY: start test bench demo replay token migrate reconcile typecheck format format-check build clean
 
 $(NODE_MODULES): package-lock.json
 	npm ci --no-audit --no-fund
@@ -39,6 +39,10 @@ token: $(NODE_MODULES)
 ## migrate: apply sql/ to DATABASE_URL and exit
 migrate: $(NODE_MODULES)
 	$(TSX) src/cli/migrate.ts
+
+## reconcile: one pass that settles orders whose webhooks never came (DATABASE_URL, STRIPE_SECRET_KEY)
+reconcile: $(NODE_MODULES)
+	$(TSX) src/cli/reconcile.ts
 
 typecheck: $(NODE_MODULES)
 	npx tsc --noEmit -p .

@@ -36,6 +36,14 @@ export interface Config {
   /** Where Checkout sends the customer back; {ORDER_ID} is replaced. */
   readonly checkoutSuccessUrl: string;
   readonly checkoutCancelUrl: string;
+  /** Read the object from Stripe's API before settling, over the event's snapshot. */
+  readonly stripeVerifyWithApi: boolean;
+  /** How often the reconciler asks Stripe for missed events; 0: never on its own. */
+  readonly reconcileIntervalMs: number;
+  /** How far back it looks (Stripe keeps events for 30 days). */
+  readonly reconcileLookbackDays: number;
+  /** A PENDING order older than this is looked up by its stored Stripe ids. */
+  readonly reconcilePendingAfterMs: number;
   readonly webhookBodyLimitBytes: number;
   readonly streamTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -115,6 +123,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }
     }
   }
+  if (readBoolean(env, 'STRIPE_VERIFY_WITH_API') && stripeSecretKey === undefined) {
+    throw new ConfigError('STRIPE_VERIFY_WITH_API', 'needs STRIPE_SECRET_KEY');
+  }
   const auth = readAuth(env, isProduction);
 
   return Object.freeze({
@@ -137,6 +148,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkoutCancelUrl: readHttpUrl(env, 'CHECKOUT_CANCEL_URL') ?? DEVELOPMENT_RETURN_URL,
     stripeLivemode:
       stripeSecretKey === undefined ? undefined : stripeSecretKey.includes('_live_'),
+    stripeVerifyWithApi: readBoolean(env, 'STRIPE_VERIFY_WITH_API'),
+    reconcileIntervalMs: readInteger(env, 'RECONCILE_INTERVAL_MS', 600_000, {
+      min: 0,
+      max: 86_400_000,
+    }),
+    reconcileLookbackDays: readInteger(env, 'RECONCILE_LOOKBACK_DAYS', 3, {
+      min: 1,
+      max: 30,
+    }),
+    reconcilePendingAfterMs: readInteger(env, 'RECONCILE_PENDING_AFTER_MS', 900_000, {
+      min: 0,
+      max: 30 * 86_400_000,
+    }),
     webhookBodyLimitBytes: readInteger(env, 'WEBHOOK_BODY_LIMIT_BYTES', ONE_MIB, {
       min: 1024,
       max: 64 * ONE_MIB,
@@ -354,6 +378,17 @@ function readLogLevel(env: NodeJS.ProcessEnv): string {
 function readOptional(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
+}
+
+function readBoolean(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = readOptional(env, name);
+  if (raw === undefined || raw === 'false') {
+    return false;
+  }
+  if (raw !== 'true') {
+    throw new ConfigError(name, `must be true or false, got "${raw}"`);
+  }
+  return true;
 }
 
 function readInteger(

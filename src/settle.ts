@@ -13,6 +13,10 @@ import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createStripeClient } from './stripe/client.js';
+import { confirmWithStripe } from './stripe/confirm.js';
+import { createReconciler, type Reconciler } from './stripe/reconciler.js';
+import type { StripeEvent } from './stripe/verify.js';
+import { handleStripeEvent } from './stripe/webhook.js';
 import {
   createOutcomeListener,
   OUTCOME_CHANNEL,
@@ -28,6 +32,8 @@ export interface Settle {
   readonly database: SettleDatabase;
   readonly waiters: WaiterRegistry;
   readonly listener: OutcomeListener;
+  /** Undefined without STRIPE_SECRET_KEY. */
+  readonly reconciler: Reconciler | undefined;
   /** Stops taking connections, ends open streams, then closes the rest. */
   close(): Promise<void>;
 }
@@ -88,13 +94,28 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
     );
 
     const metrics = createMetrics({ openStreams: () => waiters.size });
+    const stripe = createStripeClient(config);
+    const confirm =
+      stripe !== undefined && config.stripeVerifyWithApi
+        ? (event: StripeEvent) => confirmWithStripe(stripe, event, logger)
+        : undefined;
+    const handleEvent = (event: StripeEvent) =>
+      handleStripeEvent(database.db, event, {
+        logger,
+        expectedLivemode: config.stripeLivemode,
+        beforeRecording: (orderId) => waiters.markCommitting(orderId),
+        onRecorded: ({ disposition, reason }) =>
+          metrics.stripeEvents.inc({ disposition, reason: reason ?? 'none' }),
+        ...(confirm === undefined ? {} : { confirm }),
+      });
     const app = createApp({
       config,
       db: database.db,
       waiters,
       listener,
       metrics,
-      stripe: createStripeClient(config),
+      stripe,
+      handleStripeEvent: handleEvent,
       logger,
     });
     const server = http.createServer(
@@ -108,6 +129,23 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
     logger.info({ url }, 'settle listening');
 
+    const reconciler =
+      stripe === undefined
+        ? undefined
+        : createReconciler({
+            db: database.db,
+            stripe,
+            handleEvent,
+            lookbackDays: config.reconcileLookbackDays,
+            pendingAfterMs: config.reconcilePendingAfterMs,
+            intervalMs: config.reconcileIntervalMs,
+            logger: logger.child({ component: 'reconciler' }),
+          });
+    reconciler?.start();
+    if (reconciler !== undefined) {
+      closers.push(() => reconciler.close());
+    }
+
     let closing: Promise<void> | undefined;
     return {
       url,
@@ -115,6 +153,7 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
       database,
       waiters,
       listener,
+      reconciler,
       close() {
         closing ??= closeStarted();
         return closing;

@@ -9,6 +9,8 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { WaiterRegistry } from '../notify/waiters.js';
 import type { StripeClient } from '../stripe/client.js';
+import type { StripeEvent } from '../stripe/verify.js';
+import type { WebhookResult } from '../stripe/webhook.js';
 import type { UserVerifier } from './auth/users.js';
 import type { WaitTokens } from './auth/wait-tokens.js';
 
@@ -20,6 +22,8 @@ export interface AppDependencies {
   metrics: Metrics;
   /** Undefined without STRIPE_SECRET_KEY: the modes that call Stripe answer 503. */
   stripe: StripeClient | undefined;
+  /** A verified event through the ledger to its order: the webhook's and the reconciler's. */
+  handleStripeEvent: (event: StripeEvent) => Promise<WebhookResult>;
   logger: Logger;
 }
 

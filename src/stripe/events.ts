@@ -56,6 +56,9 @@ const OUTCOME_BY_EVENT_TYPE: Readonly<Record<string, OutcomeStatus>> = {
   'checkout.session.expired': 'EXPIRED',
 };
 
+/** The event types that may change an order: what the reconciler asks Stripe for. */
+export const OUTCOME_EVENT_TYPES: readonly string[] = Object.keys(OUTCOME_BY_EVENT_TYPE);
+
 /**
  * Not outcomes while the customer is on a Checkout page, which handles a
  * declined card or a confirmation itself.

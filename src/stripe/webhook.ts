@@ -9,7 +9,8 @@ import type { Kysely } from 'kysely';
 
 import type { Database, EventDisposition } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { readEventIntent } from './events.js';
+import type { Confirmation } from './confirm.js';
+import { readEventIntent, type EventIntent } from './events.js';
 import { recordStripeEvent } from './ledger.js';
 import type { StripeEvent } from './verify.js';
 
@@ -29,6 +30,8 @@ export interface HandleOptions {
   beforeRecording?: (orderId: string) => void;
   /** Called once per event recorded for the first time. */
   onRecorded?: (result: WebhookResult) => void;
+  /** STRIPE_VERIFY_WITH_API: the object's current state in Stripe, over the event's. */
+  confirm?: (event: StripeEvent) => Promise<Confirmation>;
 }
 
 /**
@@ -42,7 +45,7 @@ export async function handleStripeEvent(
   event: StripeEvent,
   options: HandleOptions,
 ): Promise<WebhookResult> {
-  const intent = readEventIntent(event);
+  const intent = await readConfirmedIntent(event, options.confirm);
   const knownOrderId = intent.match.orderId ?? intent.match.subscriptionOrderId;
   const log = options.logger.child({ eventId: event.id, type: event.type });
 
@@ -82,4 +85,19 @@ export async function handleStripeEvent(
     log.info({ ...fields, status: intent.status }, 'event recorded');
   }
   return result;
+}
+
+/** The event's intent; with `confirm`, as Stripe's current state bears it out. */
+async function readConfirmedIntent(
+  event: StripeEvent,
+  confirm: HandleOptions['confirm'],
+): Promise<EventIntent> {
+  const intent = readEventIntent(event);
+  if (confirm === undefined || intent.kind === 'ignore') {
+    return intent;
+  }
+  const confirmation = await confirm(event);
+  return confirmation.kind === 'current'
+    ? readEventIntent(confirmation.event)
+    : { kind: 'ignore', match: intent.match, reason: confirmation.reason };
 }

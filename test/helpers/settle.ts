@@ -80,6 +80,8 @@ export async function startTestSettle(
     host: '127.0.0.1',
     streamTimeoutMs: 10_000,
     heartbeatIntervalMs: 1_000,
+    // A test runs a reconciliation pass when it wants one.
+    reconcileIntervalMs: 0,
     ...overrides,
   });
   const logger =

@@ -30,6 +30,10 @@ export interface StripeStandIn {
   readonly prices: Map<string, StandInPrice>;
   /** Subscriptions the stand-in knows: id → its one item's price and quantity. */
   readonly subscriptions: Map<string, { priceId: string; quantity: number }>;
+  /** Sessions, invoices and PaymentIntents by id, as GET answers them; change at will. */
+  readonly objects: Map<string, Record<string, unknown>>;
+  /** The account's events, as GET /v1/events lists them (newest first). */
+  readonly events: Array<{ id: string; type: string; created: number }>;
   /** The next `count` requests fail with this Stripe error. */
   failNext(count: number, status: number, error: { type: string; code: string }): void;
   close(): Promise<void>;
@@ -45,6 +49,8 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   const requests: RecordedRequest[] = [];
   const prices = new Map<string, StandInPrice>();
   const subscriptions = new Map<string, { priceId: string; quantity: number }>();
+  const objects = new Map<string, Record<string, unknown>>();
+  const events: Array<{ id: string; type: string; created: number }> = [];
   /** Stripe answers a repeated idempotency key with its first answer. */
   const answered = new Map<string, unknown>();
   let failures: { count: number; status: number; error: object } | undefined;
@@ -55,12 +61,13 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
+      const url = new URL(request.url ?? '/', 'http://stand-in');
       const recorded: RecordedRequest = {
         method: request.method ?? '',
-        path: new URL(request.url ?? '/', 'http://stand-in').pathname,
+        path: url.pathname,
         idempotencyKey: header(request, 'idempotency-key'),
         stripeVersion: header(request, 'stripe-version'),
-        form: Object.fromEntries(new URLSearchParams(body)),
+        form: Object.fromEntries(new URLSearchParams(body === '' ? url.search : body)),
       };
       requests.push(recorded);
 
@@ -86,6 +93,17 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     if (method === 'POST' && path === '/v1/checkout/sessions') {
       return createSession(form);
     }
+    if (method === 'GET' && path === '/v1/events') {
+      return listEvents(form);
+    }
+    const objectId =
+      /^\/v1\/(?:checkout\/sessions|invoices|payment_intents)\/([^/]+)$/.exec(path)?.[1];
+    if (method === 'GET' && objectId !== undefined) {
+      const object = objects.get(objectId);
+      return object === undefined
+        ? missing(`No such object: '${objectId}'`)
+        : [200, object];
+    }
     const subscriptionId = /^\/v1\/subscriptions\/([^/]+)$/.exec(path)?.[1];
     const subscription = subscriptionId && subscriptions.get(subscriptionId);
     if (subscriptionId === undefined || !subscription) {
@@ -104,21 +122,46 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     }
     const quantity = Number(form['line_items[0][quantity]']);
     const id = `cs_test_standin${++sequence}`;
+    const session = {
+      ...sessionShape,
+      id,
+      mode: form.mode,
+      status: 'open',
+      payment_status: 'unpaid',
+      url: `https://checkout.stripe.com/c/pay/${id}`,
+      client_reference_id: form.client_reference_id ?? null,
+      metadata: { order_id: form['metadata[order_id]'] },
+      amount_subtotal: price.unitAmount * quantity,
+      amount_total: price.unitAmount * quantity,
+      currency: price.currency,
+      livemode: false,
+    };
+    objects.set(id, session);
+    return [200, session];
+  }
+
+  /** Newest first, filtered by types[] and created[gte|lte], paged by starting_after. */
+  function listEvents(query: Record<string, string>): [number, unknown] {
+    const types = Object.entries(query)
+      .filter(([key]) => key.startsWith('types['))
+      .map(([, value]) => value);
+    const gte = Number(query['created[gte]'] ?? 0);
+    const lte = Number(query['created[lte]'] ?? Number.MAX_SAFE_INTEGER);
+    const matching = [...events]
+      .sort((a, b) => b.created - a.created)
+      .filter((event) => types.length === 0 || types.includes(event.type))
+      .filter((event) => event.created >= gte && event.created <= lte);
+    const after = query.starting_after;
+    const start = after === undefined ? 0 : matching.findIndex((e) => e.id === after) + 1;
+    const limit = Number(query.limit ?? 10);
+    const data = matching.slice(start, start + limit);
     return [
       200,
       {
-        ...sessionShape,
-        id,
-        mode: form.mode,
-        status: 'open',
-        payment_status: 'unpaid',
-        url: `https://checkout.stripe.com/c/pay/${id}`,
-        client_reference_id: form.client_reference_id ?? null,
-        metadata: { order_id: form['metadata[order_id]'] },
-        amount_subtotal: price.unitAmount * quantity,
-        amount_total: price.unitAmount * quantity,
-        currency: price.currency,
-        livemode: false,
+        object: 'list',
+        url: '/v1/events',
+        data,
+        has_more: start + limit < matching.length,
       },
     ];
   }
@@ -165,6 +208,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       currency: price.currency,
       livemode: false,
     };
+    objects.set(invoice.id, invoice);
     return [200, { ...subscriptionObject(id, state), latest_invoice: invoice }];
   }
 
@@ -176,6 +220,8 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     requests,
     prices,
     subscriptions,
+    objects,
+    events,
     failNext(count, status, error) {
       failures = {
         count,

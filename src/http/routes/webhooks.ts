@@ -8,7 +8,6 @@
  */
 import type Router from '@koa/router';
 
-import { handleStripeEvent } from '../../stripe/webhook.js';
 import { verifyStripeEvent } from '../../stripe/verify.js';
 import { readRawBody } from '../body.js';
 import type { AppDependencies } from '../context.js';
@@ -24,13 +23,7 @@ export function registerWebhookRoutes(router: Router, deps: AppDependencies): vo
       config.stripeWebhookSecrets,
     );
 
-    const result = await handleStripeEvent(deps.db, event, {
-      logger: deps.logger,
-      expectedLivemode: config.stripeLivemode,
-      beforeRecording: (orderId) => deps.waiters.markCommitting(orderId),
-      onRecorded: ({ disposition, reason }) =>
-        deps.metrics.stripeEvents.inc({ disposition, reason: reason ?? 'none' }),
-    });
+    const result = await deps.handleStripeEvent(event);
 
     ctx.body = {
       received: true,

@@ -2,11 +2,13 @@
  * Who is calling: the `sub` of a bearer JWT, verified with jose, either with
  * a shared HS256 secret or against an identity provider's JWKS.
  */
+import type { KeyObject } from 'node:crypto';
+
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 
 import type { Config } from '../../config.js';
 import { UnauthorizedError } from '../../errors.js';
-import { verifyOrExplain } from './verify.js';
+import { hmacKey, verifyOrExplain } from './verify.js';
 import { WAIT_TOKEN_AUDIENCE } from './wait-tokens.js';
 
 export interface UserVerifier {
@@ -17,9 +19,9 @@ export interface UserVerifier {
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 
 export function createUserVerifier(config: Config): UserVerifier {
-  const key: Uint8Array | JWTVerifyGetKey =
+  const key: KeyObject | JWTVerifyGetKey =
     config.authJwksUrl === undefined
-      ? new TextEncoder().encode(config.authJwtSecret)
+      ? hmacKey(config.authJwtSecret!)
       : createRemoteJWKSet(new URL(config.authJwksUrl));
   const algorithms = config.authJwksUrl === undefined ? ['HS256'] : ASYMMETRIC_ALGORITHMS;
 
@@ -33,7 +35,7 @@ export function createUserVerifier(config: Config): UserVerifier {
         );
       }
       const { payload } = await verifyOrExplain(() =>
-        jwtVerify(token, key as Uint8Array, {
+        jwtVerify(token, key as KeyObject, {
           algorithms,
           // A token without an expiry would be good forever.
           requiredClaims: ['exp', 'sub'],
@@ -71,5 +73,5 @@ export function signUserToken(
     .setSubject(user)
     .setIssuedAt()
     .setExpirationTime(ttl)
-    .sign(new TextEncoder().encode(secret));
+    .sign(hmacKey(secret));
 }

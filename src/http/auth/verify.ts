@@ -1,6 +1,9 @@
 /**
- * jose's verification errors, as the 401 answers settle gives.
+ * What the token checkers share: HS256 keys, and jose's verification errors
+ * as the 401 answers settle gives.
  */
+import { createSecretKey, type KeyObject } from 'node:crypto';
+
 import { errors } from 'jose';
 
 import { UnauthorizedError } from '../../errors.js';
@@ -18,4 +21,12 @@ export async function verifyOrExplain<T>(verify: () => Promise<T>): Promise<T> {
     }
     throw error;
   }
+}
+
+/**
+ * An HS256 secret as a key object, made once: jose keeps the key it derives
+ * from one object, where raw bytes would be imported again for every token.
+ */
+export function hmacKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
 }

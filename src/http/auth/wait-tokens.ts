@@ -8,7 +8,7 @@
 import { jwtVerify, SignJWT } from 'jose';
 
 import { UnauthorizedError } from '../../errors.js';
-import { verifyOrExplain } from './verify.js';
+import { hmacKey, verifyOrExplain } from './verify.js';
 
 export const WAIT_TOKEN_AUDIENCE = 'settle:wait';
 
@@ -19,7 +19,7 @@ export interface WaitTokens {
 }
 
 export function createWaitTokens(secret: string, ttlSeconds: number): WaitTokens {
-  const key = new TextEncoder().encode(secret);
+  const key = hmacKey(secret);
 
   return {
     issue(orderId, owner) {

@@ -54,9 +54,14 @@ async function schemaOf(pool: pg.Pool) {
 }
 
 const EXPECTED_SCHEMA = {
-  tables: ['orders', 'settle_migrations', 'stripe_events'],
+  tables: ['order_status_history', 'orders', 'settle_migrations', 'stripe_events'],
   applied: sqlFiles,
-  triggers: ['orders_enforce_status_rules', 'orders_notify_outcome'],
+  triggers: [
+    'orders_enforce_status_rules',
+    'orders_notify_outcome',
+    'orders_status_history',
+    'stripe_events_remember_id',
+  ],
 };
 
 describe('migrations', () => {

@@ -51,9 +51,20 @@ export interface StripeEventsTable {
   received_at: Timestamp;
 }
 
+export interface OrderStatusHistoryTable {
+  id: Generated<string>;
+  order_id: string;
+  old_status: OrderStatus;
+  new_status: OrderStatus;
+  version: number;
+  stripe_event_id: string | null;
+  changed_at: Timestamp;
+}
+
 export interface Database {
   orders: OrdersTable;
   stripe_events: StripeEventsTable;
+  order_status_history: OrderStatusHistoryTable;
 }
 
 export type OrderRow = Selectable<OrdersTable>;

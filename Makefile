@@ -4,7 +4,7 @@ NODE_MODULES := node_modules/.package-lock.json
 # One node process, so that signals reach settle itself, not an npx wrapper.
 TSX := node --import tsx
 
-.PHONY: start test bench demo replay token migrate reconcile typecheck format format-check build clean
+.PHONY: start test bench demo replay token migrate reconcile db-inspect typecheck format format-check build clean
 
 $(NODE_MODULES): package-lock.json
 	npm ci --no-audit --no-fund
@@ -43,6 +43,10 @@ migrate: $(NODE_MODULES)
 ## reconcile: one pass that settles orders whose webhooks never came (DATABASE_URL, STRIPE_SECRET_KEY)
 reconcile: $(NODE_MODULES)
 	$(TSX) src/cli/reconcile.ts
+
+## db-inspect [PENDING_OLDER_THAN='15 minutes']: triggers, listeners, queue, migrations, orders
+db-inspect: $(NODE_MODULES)
+	@$(TSX) src/cli/db-inspect.ts
 
 typecheck: $(NODE_MODULES)
 	npx tsc --noEmit -p .

@@ -2,24 +2,17 @@
  * The settle process: read the configuration, start the database when it is
  * embedded, start settle, and stop it all on SIGINT or SIGTERM.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-import pg from 'pg';
-
 import { readConfig, type Config } from './config.js';
 import {
-  chooseDataDir,
-  startEmbeddedPostgres,
-  type EmbeddedPostgres,
-} from './db/embedded.js';
+  DEVELOPMENT_DATABASE_NAME,
+  developmentDataDir,
+  ensureDatabase,
+  startDevelopmentServer,
+} from './db/development.js';
+import type { EmbeddedPostgres } from './db/embedded.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { startSettle } from './settle.js';
-
-const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
-const DEFAULT_EMBEDDED_DATA_DIR = path.join(PROJECT_ROOT, '.data', 'postgres');
-const EMBEDDED_DATABASE_NAME = 'settle';
 
 async function main(): Promise<void> {
   const config = readConfigOrExit();
@@ -57,8 +50,9 @@ async function main(): Promise<void> {
   try {
     let databaseUrl = config.databaseUrl;
     if (databaseUrl === undefined) {
-      embedded = await startDevelopmentDatabase(config, logger);
-      databaseUrl = await ensureDatabase(embedded.url, EMBEDDED_DATABASE_NAME);
+      const dataDir = await developmentDataDir(config.embeddedDataDir, logger);
+      embedded = await startDevelopmentServer(dataDir, logger);
+      databaseUrl = await ensureDatabase(embedded.url, DEVELOPMENT_DATABASE_NAME);
     }
     settle = await startSettle({ config, databaseUrl, logger });
   } catch (error) {
@@ -81,37 +75,6 @@ function readConfigOrExit(): Config {
     }
     throw error;
   }
-}
-
-async function startDevelopmentDatabase(config: Config, logger: Logger) {
-  const dataDir = await chooseDataDir(
-    config.embeddedDataDir ?? DEFAULT_EMBEDDED_DATA_DIR,
-    logger,
-  );
-  return startEmbeddedPostgres({
-    dataDir,
-    persistent: true,
-    logger: logger.child({ component: 'embedded-postgres' }),
-  });
-}
-
-/** The URL of database `name` on the server, created if it is missing. */
-async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
-      name,
-    ]);
-    if (found.rowCount === 0) {
-      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-    }
-  } finally {
-    await client.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** settle owns SIGINT, SIGTERM and SIGHUP: the first starts a clean stop. */

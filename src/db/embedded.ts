@@ -34,6 +34,7 @@ export interface EmbeddedPostgresOptions {
 const USER = 'postgres';
 /** Local to this machine's loopback; the embedded server is never exposed. */
 const DEVELOPMENT_PASSWORD = 'settle-development';
+export const DEVELOPMENT_CREDENTIALS = { user: USER, password: DEVELOPMENT_PASSWORD };
 const POSTGRES_PORT = 5432;
 const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
 

@@ -158,6 +158,74 @@ describe('finding the order without an order id in the event', () => {
   });
 });
 
+describe('one Stripe object settles one order', () => {
+  /** A paid Checkout Session event whose session `holder` stored, naming `named`. */
+  async function sessionEvent(holder: string, named: string) {
+    const event = aimEventAtOrder(await loadFixture(PAID), named, { paid: TEST_PAYMENT });
+    const sessionId = `cs_test_held_${holder.replaceAll('-', '')}`;
+    (event as any).data.object.id = sessionId;
+    await app().sql.query(
+      'UPDATE orders SET stripe_checkout_session_id = $2 WHERE id = $1',
+      [holder, sessionId],
+    );
+    return event;
+  }
+
+  it("refuses an event naming one order about another order's session", async () => {
+    const holder = await app().createOrder();
+    const named = await app().createOrder();
+    const event = await sessionEvent(holder.orderId, named.orderId);
+
+    const answer = await app().sendEvent(event);
+    const again = await app().sendEvent({ ...event, id: `${event.id}_2` });
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      disposition: 'refused',
+      reason: 'stripe_object_of_another_order',
+    });
+    expect(again.body).toMatchObject({ reason: 'stripe_object_of_another_order' });
+    expect(await orderRow(named.orderId)).toMatchObject({
+      status: 'PENDING',
+      version: 0,
+    });
+    expect(await orderRow(holder.orderId)).toMatchObject({
+      status: 'PENDING',
+      version: 0,
+    });
+  });
+
+  it('refuses a session for an order that holds another session', async () => {
+    const holder = await app().createOrder();
+    const other = await app().createOrder();
+    await sessionEvent(other.orderId, other.orderId);
+    const event = await sessionEvent(holder.orderId, holder.orderId);
+    (event as any).data.object.metadata.order_id = other.orderId;
+    await app().sql.query(
+      'UPDATE orders SET stripe_checkout_session_id = NULL WHERE id = $1',
+      [holder.orderId],
+    );
+
+    const answer = await app().sendEvent(event);
+
+    expect(answer.body).toMatchObject({ reason: 'stripe_object_of_another_order' });
+    expect(await orderRow(other.orderId)).toMatchObject({ status: 'PENDING' });
+  });
+
+  it('finds the holder when the metadata names no order that exists', async () => {
+    const holder = await app().createOrder();
+    const event = await sessionEvent(
+      holder.orderId,
+      '00000000-0000-4000-8000-000000000000',
+    );
+
+    const answer = await app().sendEvent(event);
+
+    expect(answer.body).toMatchObject({ disposition: 'applied' });
+    expect(await orderRow(holder.orderId)).toMatchObject({ status: 'SUCCEEDED' });
+  });
+});
+
 describe('ACTION_REQUIRED', () => {
   it.each([ACTION_OLD, ACTION_NEW])(
     'tells the stream where to confirm (%s), then the payment settles it',

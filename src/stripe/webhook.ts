@@ -38,7 +38,11 @@ export interface HandleOptions {
  * Refusals that mean money and order disagree: someone must look, so they
  * are logged as errors, not as the harmless refusal of a late event.
  */
-const MISMATCH_REASONS = new Set(['amount_mismatch', 'livemode_mismatch']);
+const MISMATCH_REASONS = new Set([
+  'amount_mismatch',
+  'livemode_mismatch',
+  'stripe_object_of_another_order',
+]);
 
 export async function handleStripeEvent(
   db: Kysely<Database>,
@@ -79,10 +83,10 @@ export async function handleStripeEvent(
       { ...fields, paid, livemode: event.livemode },
       'payment does not match its order: not settled',
     );
-  } else if (intent.kind === 'ignore') {
-    log.info(fields, 'event ignored');
+  } else if (result.disposition === 'applied' && intent.kind === 'outcome') {
+    log.info({ ...fields, status: intent.status }, 'event applied');
   } else {
-    log.info({ ...fields, status: intent.status }, 'event recorded');
+    log.info(fields, `event ${result.disposition}`);
   }
   return result;
 }

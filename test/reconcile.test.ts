@@ -217,6 +217,54 @@ describe('a reconciliation pass in settle', () => {
   });
 });
 
+describe('a pass that meets trouble', () => {
+  it('handles the missed events oldest first, across pages', async () => {
+    const { orderId } = await settle.createOrder();
+    const now = Math.floor(Date.now() / 1000);
+    const aimed = async (fixture: string, ageS: number) => {
+      const event = aimEventAtOrder(await loadFixture(fixture), orderId, {
+        paid: { amount: 1999, currency: 'usd' },
+      }) as any;
+      event.created = now - ageS;
+      event.livemode = false;
+      return event;
+    };
+    // Newest first, as Stripe lists: the failure lands on the first page, the
+    // older confirmation request on the second, behind 100 others.
+    stripe.events.push(await aimed('payment_intent.payment_failed.lago.json', 600));
+    for (let index = 0; index < 100; index += 1) {
+      stripe.events.push({
+        ...(await loadFixture('customer.subscription.updated.syncengine.json')),
+        id: `evt_filler_${index}`,
+        type: 'invoice.paid',
+        created: now - 700 - index,
+        livemode: false,
+      } as any);
+    }
+    stripe.events.push(await aimed('payment_intent.requires_action.lago.json', 3_000));
+
+    const summary = await settle.settle.reconciler!.runOnce();
+
+    expect(summary.errors).toEqual([]);
+    expect(summary.eventsListed).toBeGreaterThan(100);
+    expect(await status(orderId)).toEqual({ status: 'FAILED', version: 2 });
+  });
+
+  it('still looks up PENDING orders when listing the events fails', async () => {
+    const paid = await order({ mode: 'payment', priceId: PRICE, quantity: 1 });
+    Object.assign(stripe.objects.get(paid.sessionId!)!, {
+      status: 'complete',
+      payment_status: 'paid',
+    });
+    stripe.failNext(1, 400, { type: 'invalid_request_error', code: 'stand_in_refuses' });
+
+    const summary = await settle.settle.reconciler!.runOnce();
+
+    expect(summary.errors).toEqual([expect.stringMatching(/^events: /)]);
+    expect(await status(paid.orderId)).toEqual({ status: 'SUCCEEDED', version: 1 });
+  });
+});
+
 describe('STRIPE_VERIFY_WITH_API', () => {
   async function seatOrder() {
     stripe.subscriptions.set(SUBSCRIPTION, { priceId: PRICE, quantity: 1 });

@@ -7,9 +7,10 @@
  *
  * Needs DATABASE_URL (the database settle uses) and STRIPE_SECRET_KEY.
  */
-import { readConfig } from '../config.js';
+import { readConfig, type Config } from '../config.js';
 import { createDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
+import { ConfigError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createStripeClient } from '../stripe/client.js';
 import { confirmWithStripe } from '../stripe/confirm.js';
@@ -17,7 +18,7 @@ import { createReconciler } from '../stripe/reconciler.js';
 import type { StripeEvent } from '../stripe/verify.js';
 import { handleStripeEvent } from '../stripe/webhook.js';
 
-const config = readConfig();
+const config = readConfigOrExit();
 const stripe = createStripeClient(config);
 if (config.databaseUrl === undefined || stripe === undefined) {
   console.error('reconcile: needs DATABASE_URL and STRIPE_SECRET_KEY');
@@ -53,10 +54,26 @@ try {
   await migrate(database.pool, logger);
   const summary = await reconciler.runOnce();
   console.log(JSON.stringify(summary));
+  if (summary.errors.length > 0) {
+    process.exitCode = 1;
+  }
 } catch (error) {
   logger.fatal({ err: error }, 'reconciliation failed');
   process.exitCode = 1;
 } finally {
   await reconciler.close();
   await database.close();
+}
+
+/** settle's own configuration, as `make start` reads it; a bad value is named. */
+function readConfigOrExit(): Config {
+  try {
+    return readConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`reconcile: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
 }

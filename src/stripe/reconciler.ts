@@ -43,6 +43,8 @@ export interface ReconcileSummary {
   ordersLookedUp: number;
   /** Orders whose outcome this pass recorded, from events or lookups. */
   ordersSettled: number;
+  /** What went wrong; the next pass tries again. Empty: a complete pass. */
+  errors: string[];
 }
 
 export interface Reconciler {
@@ -78,6 +80,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       eventsHandled: 0,
       ordersLookedUp: 0,
       ordersSettled: 0,
+      errors: [],
     };
     await options.db.connection().execute(async (connection) => {
       const locked = await sql<{ locked: boolean }>`
@@ -89,8 +92,16 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       }
       try {
         summary.ran = true;
-        await reconcileEvents(summary);
-        await reconcilePendingOrders(summary);
+        // Each half goes on when the other fails: the lookups by stored id
+        // must not depend on Stripe's event listing working.
+        const failed = (part: string) => (error: unknown) => {
+          log.error({ err: error }, `reconciliation: ${part} failed`);
+          summary.errors.push(
+            `${part}: ${error instanceof Error ? error.message : error}`,
+          );
+        };
+        await reconcileEvents(summary).catch(failed('events'));
+        await reconcilePendingOrders(summary).catch(failed('pending orders'));
       } finally {
         await sql`SELECT pg_advisory_unlock(${RECONCILE_LOCK_KEY}::bigint)`.execute(
           connection,
@@ -106,6 +117,10 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     const since = Math.max(oldest, (listedUntil ?? oldest) - WATERMARK_OVERLAP_S);
     const until = now - EVENT_GRACE_S;
 
+    // Only the events the ledger lacks are kept (few, normally), so that
+    // they can be handled oldest first across all pages: Stripe lists the
+    // newest first.
+    const missing: StripeEvent[] = [];
     let page: StripeEvent[] = [];
     const listing = options.stripe.events.list({
       types: [...OUTCOME_EVENT_TYPES],
@@ -115,18 +130,38 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     for await (const event of listing) {
       page.push(event as unknown as StripeEvent);
       if (page.length === PAGE_SIZE) {
-        await handleMissing(page, summary);
+        missing.push(...(await notInLedger(page)));
+        summary.eventsListed += page.length;
         page = [];
       }
     }
-    await handleMissing(page, summary);
+    missing.push(...(await notInLedger(page)));
+    summary.eventsListed += page.length;
+
+    let failed = 0;
+    for (const event of missing.sort((a, b) => a.created - b.created)) {
+      try {
+        const result = await options.handleEvent(event);
+        summary.eventsHandled += 1;
+        if (result.disposition === 'applied' && !result.duplicate) {
+          summary.ordersSettled += 1;
+        }
+      } catch (error) {
+        // One event that cannot be recorded must not hold up the others.
+        failed += 1;
+        log.error({ err: error, eventId: event.id }, 'could not handle a listed event');
+      }
+    }
+    if (failed > 0) {
+      // Listed again next time, from the same place.
+      throw new Error(`${failed} listed events could not be handled`);
+    }
     listedUntil = until;
   }
 
-  async function handleMissing(events: StripeEvent[], summary: ReconcileSummary) {
-    summary.eventsListed += events.length;
+  async function notInLedger(events: StripeEvent[]): Promise<StripeEvent[]> {
     if (events.length === 0) {
-      return;
+      return [];
     }
     const known = await options.db
       .selectFrom('stripe_events')
@@ -138,15 +173,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       )
       .execute();
     const knownIds = new Set(known.map((row) => row.id));
-
-    // Oldest first, as Stripe sent them: the status rules decide anyway.
-    for (const event of events.filter((each) => !knownIds.has(each.id)).reverse()) {
-      const result = await options.handleEvent(event);
-      summary.eventsHandled += 1;
-      if (result.disposition === 'applied' && !result.duplicate) {
-        summary.ordersSettled += 1;
-      }
-    }
+    return events.filter((event) => !knownIds.has(event.id));
   }
 
   async function reconcilePendingOrders(summary: ReconcileSummary): Promise<void> {
@@ -212,6 +239,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     }
     runOnce().then(
       (summary) => log.info(summary, 'reconciliation pass done'),
+      // The database itself failed (the lock could not be taken).
       (error: unknown) => log.error({ err: error }, 'reconciliation pass failed'),
     );
   }

@@ -9,6 +9,7 @@ import { STRIPE_API_VERSION } from '../src/stripe/client.js';
 import { loadFixture } from '../src/stripe/fixtures.js';
 import { startTestSettle, type TestSettle, useTestSettle } from './helpers/settle.js';
 import { startStripeStandIn, type StripeStandIn } from './helpers/stripe-stand-in.js';
+import { TEST_USER } from './helpers/tokens.js';
 
 const PRICE = 'price_standin_seat';
 const SUBSCRIPTION = 'sub_standin_team';
@@ -207,11 +208,67 @@ describe('POST /orders for seats', () => {
   });
 });
 
+describe('what Stripe refuses', () => {
+  it('an unknown price: 422 stripe_invalid_request, as a retry would get', async () => {
+    const answer = await post({ mode: 'payment', priceId: 'price_unknown', quantity: 1 });
+
+    expect(answer).toMatchObject({
+      status: 422,
+      body: { error: { code: 'stripe_invalid_request' } },
+    });
+    expect(answer.body.error.message).toContain('resource_missing');
+  });
+
+  it("seats on another user's subscription: 404, and Stripe is not asked to change it", async () => {
+    stripe.subscriptions.set('sub_standin_victim', {
+      priceId: PRICE,
+      quantity: 2,
+      owner: 'someone-else',
+    });
+
+    const answer = await post({
+      mode: 'seats',
+      subscriptionId: 'sub_standin_victim',
+      priceId: PRICE,
+      quantity: 50,
+    });
+    const missing = await post({
+      mode: 'seats',
+      subscriptionId: 'sub_standin_missing',
+      priceId: PRICE,
+      quantity: 50,
+    });
+
+    expect(answer).toMatchObject({
+      status: 404,
+      body: { error: { code: 'subscription_not_found' } },
+    });
+    expect(missing).toMatchObject({
+      status: 404,
+      body: { error: { code: 'subscription_not_found' } },
+    });
+    const changes = stripe.requests.filter(
+      (request) =>
+        request.method === 'POST' && request.path.includes('sub_standin_victim'),
+    );
+    expect(changes).toEqual([]);
+    expect(stripe.subscriptions.get('sub_standin_victim')?.quantity).toBe(2);
+  });
+
+  it('a subscription bought through settle names its buyer as owner', async () => {
+    const answer = await post({ mode: 'subscription', priceId: PRICE, quantity: 1 });
+
+    const [sent] = requestsFor(answer.body.orderId);
+    expect(sent!.form['subscription_data[metadata][settle_owner]']).toBe(TEST_USER);
+  });
+});
+
 describe('when Stripe fails', () => {
   it('answers 502, keeps the order FAILED with the code, and a retry calls again', async () => {
     const key = `retry-${Date.now()}`;
     const body = { mode: 'payment', priceId: PRICE, quantity: 2 };
-    stripe.failNext(1, 400, { type: 'invalid_request_error', code: 'parameter_invalid' });
+    // The client's own retries (2) meet the same failure.
+    stripe.failNext(3, 503, { type: 'api_error', code: 'stand_in_unavailable' });
 
     const failed = await post(body, { 'Idempotency-Key': key });
 
@@ -219,14 +276,14 @@ describe('when Stripe fails', () => {
       status: 502,
       body: { error: { code: 'stripe_error' } },
     });
-    expect(failed.body.error.message).toContain('parameter_invalid');
+    expect(failed.body.error.message).toContain('stand_in_unavailable');
     const [order] = (
       await settle.sql.query(`SELECT id FROM orders WHERE idempotency_key = $1`, [key])
     ).rows;
     expect(await row(order.id)).toMatchObject({
       status: 'FAILED',
       version: 1,
-      stripe_error_code: 'parameter_invalid',
+      stripe_error_code: 'stand_in_unavailable',
     });
 
     const retried = await post(body, { 'Idempotency-Key': key });
@@ -238,7 +295,10 @@ describe('when Stripe fails', () => {
     });
     expect(retried.body).not.toHaveProperty('stripeErrorCode');
     const calls = requestsFor(order.id).filter((r) => r.path === '/v1/checkout/sessions');
-    expect(calls.map((call) => call.idempotencyKey)).toEqual([order.id, order.id]);
+    expect(calls).toHaveLength(4);
+    expect(new Set(calls.map((call) => call.idempotencyKey))).toEqual(
+      new Set([order.id]),
+    );
   });
 
   it('answers 502 when Stripe cannot be reached, and nothing stays PENDING', async () => {

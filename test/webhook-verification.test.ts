@@ -147,6 +147,10 @@ describe('refused webhooks', () => {
     ['created as a string', { created: '1700000000' }],
     ['data.object that is an array', { data: { object: [] } }],
     ['livemode that is not a boolean', { livemode: 'false' }],
+    [
+      'a NUL character deep in the object',
+      { data: { object: { object: 'checkout.session', currency: 'us\u0000d' } } },
+    ],
   ])('refuses a signed event with %s', async (_name, change) => {
     const event = { ...JSON.parse(await freshPayload()), ...change };
     const body = JSON.stringify(event);

@@ -13,9 +13,14 @@ import type Stripe from 'stripe';
 
 import type { Config } from '../config.js';
 import type { Database, OrderRow } from '../db/schema.js';
-import { UnprocessableError, UpstreamError } from '../errors.js';
+import {
+  NotFoundError,
+  SettleError,
+  UnprocessableError,
+  UpstreamError,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
-import { ORDER_ID_METADATA_KEY } from '../stripe/events.js';
+import { ORDER_ID_METADATA_KEY, OWNER_METADATA_KEY } from '../stripe/events.js';
 import { requireStripe, type StripeClient } from '../stripe/client.js';
 import { toOrder, type Order } from './orders.js';
 
@@ -59,7 +64,7 @@ export async function startOrder(
   if (stripe === undefined || request.mode === 'local' || !needsStripe(row)) {
     return { order, replayed };
   }
-  return { order: await startInStripe(deps, stripe, order, request), replayed };
+  return { order: await startInStripe(deps, stripe, order, owner, request), replayed };
 }
 
 /** The new order, or undefined when this caller's key created one before. */
@@ -130,18 +135,19 @@ async function startInStripe(
   deps: PaymentDependencies,
   stripe: StripeClient,
   order: Order,
+  owner: string,
   request: Exclude<OrderRequest, { mode: 'local' }>,
 ): Promise<Order> {
   const log = deps.logger.child({ orderId: order.orderId, mode: request.mode });
   try {
     const started =
       request.mode === 'seats'
-        ? await changeSeats(stripe, order, request)
-        : await createCheckoutSession(stripe, deps.config, order, request);
+        ? await changeSeats(stripe, order, owner, request)
+        : await createCheckoutSession(stripe, deps.config, order, owner, request);
     log.info({ stripeId: started.stripeId }, 'payment started in Stripe');
     return await recordStarted(deps.db, order.orderId, started);
   } catch (error) {
-    if (error instanceof UnprocessableError) {
+    if (error instanceof SettleError && error.status < 500) {
       await recordFailure(deps.db, order.orderId, error.code);
       throw error;
     }
@@ -151,6 +157,13 @@ async function startInStripe(
     }
     log.warn({ stripeErrorCode: code }, 'Stripe refused to start the payment');
     await recordFailure(deps.db, order.orderId, code);
+    if (isInvalidRequest(error)) {
+      // Stripe will answer the same to a retry: an unknown price, say.
+      throw new UnprocessableError(
+        'stripe_invalid_request',
+        `Stripe refused the request (${code}): ${stripeMessage(error)}`,
+      );
+    }
     throw new UpstreamError(
       'stripe_error',
       `Stripe could not start the payment (${code}); retry with the same Idempotency-Key`,
@@ -173,6 +186,7 @@ async function createCheckoutSession(
   stripe: StripeClient,
   config: Config,
   order: Order,
+  owner: string,
   request: { mode: 'payment' | 'subscription'; priceId: string; quantity: number },
 ): Promise<StartedInStripe> {
   const metadata = { [ORDER_ID_METADATA_KEY]: order.orderId };
@@ -185,10 +199,13 @@ async function createCheckoutSession(
     success_url: returnUrl(config.checkoutSuccessUrl),
     cancel_url: returnUrl(config.checkoutCancelUrl),
     // So that the events of the objects the session creates carry the order
-    // too. Stripe refuses each of these in the other mode.
+    // too. Stripe refuses each of these in the other mode. A subscription
+    // also names its owner, who alone may change its seats later.
     ...(request.mode === 'payment'
       ? { payment_intent_data: { metadata } }
-      : { subscription_data: { metadata } }),
+      : {
+          subscription_data: { metadata: { ...metadata, [OWNER_METADATA_KEY]: owner } },
+        }),
   };
   const session = await stripe.checkout.sessions.create(params, {
     idempotencyKey: order.orderId,
@@ -208,9 +225,19 @@ async function createCheckoutSession(
 async function changeSeats(
   stripe: StripeClient,
   order: Order,
+  owner: string,
   request: { subscriptionId: string; priceId: string; quantity: number },
 ): Promise<StartedInStripe> {
-  const subscription = await stripe.subscriptions.retrieve(request.subscriptionId);
+  const subscription = await stripe.subscriptions
+    .retrieve(request.subscriptionId)
+    .catch((error: unknown) => {
+      throw isInvalidRequest(error) ? subscriptionNotFound() : error;
+    });
+  // Anyone could name any subscription of the account: only the user its
+  // metadata names may change it. Someone else's is as unknown as a missing one.
+  if (subscription.metadata?.[OWNER_METADATA_KEY] !== owner) {
+    throw subscriptionNotFound();
+  }
   const item = subscription.items.data.find((each) => each.price.id === request.priceId);
   if (item === undefined) {
     throw new UnprocessableError(
@@ -290,6 +317,20 @@ async function recordFailure(
     .where('id', '=', orderId)
     .where('status', 'in', ['PENDING', 'FAILED', 'ACTION_REQUIRED'])
     .execute();
+}
+
+function subscriptionNotFound(): NotFoundError {
+  return new NotFoundError('subscription_not_found', 'no such subscription of yours');
+}
+
+/** A request Stripe refused as such (400, 404): the same request fails again. */
+function isInvalidRequest(error: unknown): boolean {
+  return (error as { type?: unknown } | null)?.type === 'StripeInvalidRequestError';
+}
+
+function stripeMessage(error: unknown): string {
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' ? message.slice(0, 200) : 'no message';
 }
 
 /** Stripe's error code, or its kind for errors without one; undefined: not Stripe's. */

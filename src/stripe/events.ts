@@ -11,6 +11,8 @@ import type { StripeEvent } from './verify.js';
 
 /** The metadata key under which a shop puts settle's order id. */
 export const ORDER_ID_METADATA_KEY = 'order_id';
+/** The subscription metadata key naming the user who may change its seats. */
+export const OWNER_METADATA_KEY = 'settle_owner';
 
 export type EventIntent =
   | {

@@ -20,6 +20,8 @@ export interface StripeEvent {
 }
 
 const MAX_TEXT_LENGTH = 255;
+/** How JSON writes a NUL character inside a string. */
+const ESCAPED_NUL = '\\u0000';
 /** Year 2500: a `created` past it is not a Unix time in seconds. */
 const LATEST_PLAUSIBLE_UNIX_S = 16_725_225_600;
 
@@ -46,6 +48,14 @@ export function verifyStripeEvent(
       throw new ValidationError('invalid_payload', 'webhook body is not JSON', {
         cause: error,
       });
+    }
+    if (payload.includes(ESCAPED_NUL)) {
+      // PostgreSQL text holds no NUL: a string with one (a currency, a URL)
+      // would fail the database write on every delivery, for days.
+      throw new ValidationError(
+        'invalid_event',
+        'webhook body holds a NUL character (\\u0000), which no Stripe event has',
+      );
     }
     return checkEventShape(event);
   }

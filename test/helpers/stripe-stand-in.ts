@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { loadFixture } from '../../src/stripe/fixtures.js';
+import { TEST_USER } from './tokens.js';
 
 export interface RecordedRequest {
   method: string;
@@ -23,13 +24,20 @@ export interface StandInPrice {
   currency: string;
 }
 
+export interface StandInSubscription {
+  priceId: string;
+  quantity: number;
+  /** The user its metadata names as owner; the test user when left out. */
+  owner?: string;
+}
+
 export interface StripeStandIn {
   readonly url: string;
   readonly requests: RecordedRequest[];
   /** Prices the stand-in knows, by id. */
   readonly prices: Map<string, StandInPrice>;
   /** Subscriptions the stand-in knows: id → its one item's price and quantity. */
-  readonly subscriptions: Map<string, { priceId: string; quantity: number }>;
+  readonly subscriptions: Map<string, StandInSubscription>;
   /** Sessions, invoices and PaymentIntents by id, as GET answers them; change at will. */
   readonly objects: Map<string, Record<string, unknown>>;
   /** The account's events, as GET /v1/events lists them (newest first). */
@@ -48,7 +56,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
 
   const requests: RecordedRequest[] = [];
   const prices = new Map<string, StandInPrice>();
-  const subscriptions = new Map<string, { priceId: string; quantity: number }>();
+  const subscriptions = new Map<string, StandInSubscription>();
   const objects = new Map<string, Record<string, unknown>>();
   const events: Array<{ id: string; type: string; created: number }> = [];
   /** Stripe answers a repeated idempotency key with its first answer. */
@@ -166,11 +174,12 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     ];
   }
 
-  function subscriptionObject(id: string, state: { priceId: string; quantity: number }) {
+  function subscriptionObject(id: string, state: StandInSubscription) {
     const item = (subscriptionShape.items as any).data[0];
     return {
       ...subscriptionShape,
       id,
+      metadata: { settle_owner: state.owner ?? TEST_USER },
       livemode: false,
       quantity: state.quantity,
       items: {
@@ -189,7 +198,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
 
   function updateSubscription(
     id: string,
-    state: { priceId: string; quantity: number },
+    state: StandInSubscription,
     form: Record<string, string>,
   ): [number, unknown] {
     if (form['items[0][id]'] !== `si_standin_${id}`) {

@@ -387,17 +387,31 @@ describe('POST /orders refuses', () => {
   });
 
   it.each([
-    ['an unknown mode', { mode: 'crypto', priceId: PRICE, quantity: 1 }],
-    ['an unknown field', { mode: 'payment', priceId: PRICE, quantity: 1, coupon: 'x' }],
-    ['a price that is no price id', { mode: 'payment', priceId: 'sub_x', quantity: 1 }],
-    ['no quantity', { mode: 'seats', subscriptionId: SUBSCRIPTION, priceId: PRICE }],
-    ['a local order with a price', { priceId: PRICE, quantity: 1 }],
-  ])('%s with 400', async (_name, body) => {
+    ['an unknown mode', { mode: 'crypto', priceId: PRICE, quantity: 1 }, 'mode'],
+    [
+      'an unknown field',
+      { mode: 'payment', priceId: PRICE, quantity: 1, coupon: 'x' },
+      'coupon',
+    ],
+    [
+      'a price that is no price id',
+      { mode: 'payment', priceId: 'sub_x', quantity: 1 },
+      'priceId',
+    ],
+    [
+      'no quantity',
+      { mode: 'seats', subscriptionId: SUBSCRIPTION, priceId: PRICE },
+      'quantity',
+    ],
+    ['a local order with a price', { priceId: PRICE, quantity: 1 }, 'priceId'],
+    ['a mode that is no string', { mode: 7 }, 'mode'],
+  ])('%s with 400, naming what is wrong', async (_name, body, named) => {
     const answer = await post(body);
 
     expect(answer).toMatchObject({
       status: 400,
       body: { error: { code: 'invalid_body' } },
     });
+    expect(answer.body.error.message).toContain(named);
   });
 });

@@ -57,7 +57,12 @@ const seatsOrder = z.strictObject({
 });
 
 /** `mode` picks the shape; without it, a local order (the first API's body). */
-const newOrderBody = z.union([checkoutOrder, seatsOrder, localOrder]);
+const ORDER_BODY_BY_MODE = {
+  local: localOrder,
+  payment: checkoutOrder,
+  subscription: checkoutOrder,
+  seats: seatsOrder,
+} as const;
 
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -122,7 +127,20 @@ function hashOf(request: OrderRequest): string {
 }
 
 function parseNewOrder(body: unknown): OrderRequest {
-  const parsed = newOrderBody.safeParse(body);
+  // The schema of the mode asked for, so that an error names the field at
+  // fault rather than saying that no shape at all matched.
+  const mode = (body as { mode?: unknown } | null)?.mode ?? 'local';
+  const schema =
+    typeof mode === 'string' && Object.hasOwn(ORDER_BODY_BY_MODE, mode)
+      ? ORDER_BODY_BY_MODE[mode as keyof typeof ORDER_BODY_BY_MODE]
+      : undefined;
+  if (schema === undefined || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ValidationError(
+      'invalid_body',
+      'the body must be a JSON object whose mode is local, payment, subscription or seats',
+    );
+  }
+  const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';

@@ -6,6 +6,7 @@
  * caller puts a request's headers or a configuration into a field.
  */
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -17,10 +18,21 @@ const REDACTED_PATHS = [
   'config.stripeWebhookSecrets',
 ];
 
-export function createLogger(options: { level: string; name?: string }): Logger {
-  return pino({
+export interface LoggerOptions {
+  level: string;
+  name?: string;
+  /** Coloured lines for a person at a terminal; JSON lines otherwise. */
+  pretty?: boolean;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const settings = {
     name: options.name ?? 'settle',
     level: options.level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-  });
+  };
+  // In this thread and synchronous: no line is lost when the process exits.
+  return options.pretty
+    ? pino(settings, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l' }))
+    : pino(settings);
 }

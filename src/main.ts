@@ -16,7 +16,11 @@ import { startSettle } from './settle.js';
 
 async function main(): Promise<void> {
   const config = readConfigOrExit();
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: config.logLevel,
+    // JSON for log collectors; readable lines for a developer's terminal.
+    pretty: process.stdout.isTTY === true && config.environment !== 'production',
+  });
   if (config.usesDevelopmentWebhookSecret) {
     logger.warn(
       'STRIPE_WEBHOOK_SECRET is not set: using the public development secret ' +

@@ -14,10 +14,21 @@ const WAKEUP_BUCKETS_S = [
   1, 2.5, 5,
 ];
 
+/** Webhook handling times: a commit is a few ms; a slow database is seconds. */
+const WEBHOOK_BUCKETS_S = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
 export interface MetricSources {
   /** Streams waiting right now. */
   openStreams(): number;
+  /** Orders with at least one waiting stream. */
+  waitedOrders(): number;
 }
+
+/** What became of a Stripe webhook: a disposition, a redelivery, or a refusal. */
+export type WebhookOutcome =
+  'applied' | 'refused' | 'ignored' | 'unmatched' | 'duplicate' | 'rejected' | 'failed';
 
 export interface Metrics {
   /**
@@ -27,6 +38,16 @@ export interface Metrics {
   readonly commitToWrite: Histogram;
   /** Stripe events recorded, by what settle did with them and why. */
   readonly stripeEvents: Counter<'disposition' | 'reason'>;
+  /** Webhooks by event type and outcome, and how long each took. */
+  readonly webhooks: Counter<'type' | 'outcome'>;
+  readonly webhookSeconds: Histogram<'outcome'>;
+  /** Notifications the listener received, by kind (outcome, probe, malformed). */
+  readonly notifications: Counter<'kind'>;
+  /** Waiters woken with an outcome. */
+  readonly wakeups: Counter;
+  /** Streams ended, by why (outcome, timeout, aborted, shutdown). */
+  readonly streamsEnded: Counter<'result'>;
+  readonly listenerReconnects: Counter;
   readonly contentType: string;
   /** The text a Prometheus scrape gets. */
   render(): Promise<string>;
@@ -63,9 +84,62 @@ export function createMetrics(sources: MetricSources): Metrics {
     registers: [registry],
   });
 
+  new Gauge({
+    name: 'settle_waited_orders',
+    help: 'Orders with at least one waiting stream on this instance.',
+    registers: [registry],
+    collect() {
+      this.set(sources.waitedOrders());
+    },
+  });
+  const webhooks = new Counter({
+    name: 'settle_webhooks_total',
+    help:
+      'Stripe webhooks by event type and outcome: applied, refused, ignored, ' +
+      'unmatched, duplicate (a redelivery), rejected (signature or body refused), ' +
+      'failed (settle could not record it; Stripe retries).',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const webhookSeconds = new Histogram({
+    name: 'settle_webhook_duration_seconds',
+    help: 'Time to handle a Stripe webhook, from its first byte read to the answer.',
+    labelNames: ['outcome'] as const,
+    buckets: WEBHOOK_BUCKETS_S,
+    registers: [registry],
+  });
+  const notifications = new Counter({
+    name: 'settle_notifications_total',
+    help: 'Notifications received on the listener connection, by kind: order, probe, malformed.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const wakeups = new Counter({
+    name: 'settle_wakeups_total',
+    help: 'Waiting streams woken with an outcome.',
+    registers: [registry],
+  });
+  const streamsEnded = new Counter({
+    name: 'settle_streams_ended_total',
+    help: 'Streams that ended, by result: outcome, timeout, aborted, shutdown.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const listenerReconnects = new Counter({
+    name: 'settle_listener_reconnects_total',
+    help: 'Times the listener connection was lost and made again.',
+    registers: [registry],
+  });
+
   return {
     commitToWrite,
     stripeEvents,
+    webhooks,
+    webhookSeconds,
+    notifications,
+    wakeups,
+    streamsEnded,
+    listenerReconnects,
     contentType: registry.contentType,
     async render() {
       const merged = Registry.merge([registry, processMetrics()]);

@@ -75,6 +75,10 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
     await migrate(database.pool, logger);
 
     const waiters = new WaiterRegistry();
+    const metrics = createMetrics({
+      openStreams: () => waiters.size,
+      waitedOrders: () => waiters.orderCount,
+    });
     const listener = createOutcomeListener({
       connectionString: config.listenDatabaseUrl ?? databaseUrl,
       applicationName: LISTENER_APPLICATION_NAME,
@@ -84,6 +88,11 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
       checkTimeoutMs: config.listenerCheckTimeoutMs,
       backstopIntervalMs: config.backstopIntervalMs,
       logger: logger.child({ component: 'listener' }),
+      observer: {
+        notification: (kind) => metrics.notifications.inc({ kind }),
+        reconnected: () => metrics.listenerReconnects.inc(),
+        woke: (count) => metrics.wakeups.inc(count),
+      },
     });
     await listener.start();
     closers.push(() => listener.close());
@@ -93,15 +102,14 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
       config.startupProbeTimeoutMs,
     );
 
-    const metrics = createMetrics({ openStreams: () => waiters.size });
     const stripe = createStripeClient(config);
     const confirm =
       stripe !== undefined && config.stripeVerifyWithApi
         ? (event: StripeEvent) => confirmWithStripe(stripe, event, logger)
         : undefined;
-    const handleEvent = (event: StripeEvent) =>
+    const handleEvent = (event: StripeEvent, eventLogger = logger) =>
       handleStripeEvent(database.db, event, {
-        logger,
+        logger: eventLogger,
         expectedLivemode: config.stripeLivemode,
         beforeRecording: (orderId) => waiters.markCommitting(orderId),
         onRecorded: ({ disposition, reason }) =>

@@ -69,6 +69,7 @@ describe('a PostgreSQL restart', () => {
     await server.stop();
     await eventually(() => expect(settle.listener.isListening).toBe(false));
     const readyWhileDown = await fetch(`${settle.url}/readyz`);
+    const readyWhileDownBody = await readyWhileDown.json();
     server = await startEmbeddedPostgres({
       dataDir,
       persistent: true,
@@ -87,6 +88,13 @@ describe('a PostgreSQL restart', () => {
     const messages = await Promise.all(streams.map((stream) => stream.next()));
 
     expect(readyWhileDown.status).toBe(503);
+    expect(readyWhileDownBody).toMatchObject({
+      status: 'not_ready',
+      checks: {
+        pool: { ok: false, error: 'the database did not answer' },
+        listener: { ok: false, error: 'not connected' },
+      },
+    });
     expect(answers.map((answer) => answer.status)).toEqual(Array(STREAMS).fill(200));
     expect(messages.map((message) => message?.event)).toEqual(
       Array(STREAMS).fill('order.succeeded'),

@@ -108,5 +108,7 @@ describe('the listener', () => {
       expect(pid).not.toBe(oldPid);
     });
     expect(app().settle.listener.isListening).toBe(true);
+    const metrics = await (await fetch(`${app().baseUrl}/metrics`)).text();
+    expect(metrics).toContain('settle_listener_reconnects_total 1');
   });
 });

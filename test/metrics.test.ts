@@ -17,11 +17,21 @@ async function scrape(): Promise<string> {
   return response.text();
 }
 
-/** The value of one sample line, such as `settle_streams_open 1`. */
-function sample(text: string, name: string): number {
+/** The value of one sample line, such as `settle_streams_open 1`; 0 when absent. */
+function sample(text: string, name: string, absentIsZero = false): number {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  if (line === undefined && absentIsZero) {
+    return 0;
+  }
   expect(line, `${name} in the scrape`).toBeDefined();
   return Number(line!.slice(name.length + 1));
+}
+
+/** How much each named sample grew between two scrapes. */
+function growth(before: string, after: string, names: string[]) {
+  return Object.fromEntries(
+    names.map((name) => [name, sample(after, name, true) - sample(before, name, true)]),
+  );
 }
 
 describe('metrics', () => {
@@ -61,5 +71,39 @@ describe('metrics', () => {
 
     const timedAfter = sample(await scrape(), 'settle_commit_to_write_seconds_count');
     expect(timedAfter).toBe(timedBefore);
+  });
+
+  it('follow a stream from waiting to woken, and count each webhook', async () => {
+    const { orderId } = await app().createOrder();
+    const stream = await app().openStream(orderId);
+    await stream.retryMs;
+    const before = await scrape();
+    expect(sample(before, 'settle_waited_orders')).toBe(1);
+
+    await app().sendFixture(PAID, orderId);
+    expect((await stream.next())?.event).toBe('order.succeeded');
+    await app().postWebhook('{}', 't=1,v1=forged');
+    await app().expectNoWaiters();
+    const after = await scrape();
+
+    expect(
+      growth(before, after, [
+        'settle_notifications_total{kind="order"}',
+        'settle_wakeups_total',
+        'settle_streams_ended_total{result="outcome"}',
+        'settle_webhooks_total{type="checkout.session.completed",outcome="applied"}',
+        'settle_webhooks_total{type="unverified",outcome="rejected"}',
+        'settle_webhook_duration_seconds_count{outcome="applied"}',
+      ]),
+    ).toEqual({
+      'settle_notifications_total{kind="order"}': 1,
+      settle_wakeups_total: 1,
+      'settle_streams_ended_total{result="outcome"}': 1,
+      'settle_webhooks_total{type="checkout.session.completed",outcome="applied"}': 1,
+      'settle_webhooks_total{type="unverified",outcome="rejected"}': 1,
+      'settle_webhook_duration_seconds_count{outcome="applied"}': 1,
+    });
+    expect(sample(after, 'settle_waited_orders')).toBe(0);
+    expect(after).toContain('settle_listener_reconnects_total 0');
   });
 });

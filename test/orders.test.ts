@@ -145,7 +145,12 @@ describe('health', () => {
     const ready = await fetch(`${app().baseUrl}/readyz`);
 
     expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready' });
+    const check = { ok: true, ms: expect.any(Number) };
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { pool: check, listener: check, migrations: check },
+    });
   });
 });

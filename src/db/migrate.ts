@@ -88,10 +88,17 @@ interface MigrationFile {
   checksum: string;
 }
 
-async function readMigrationFiles(directory: string): Promise<MigrationFile[]> {
-  const names = (await readdir(directory))
+/** The migration files this code ships, by name, in the order they apply. */
+export async function migrationNames(
+  directory: string = SQL_DIRECTORY,
+): Promise<string[]> {
+  return (await readdir(directory))
     .filter((name) => MIGRATION_FILE_PATTERN.test(name))
     .sort();
+}
+
+async function readMigrationFiles(directory: string): Promise<MigrationFile[]> {
+  const names = await migrationNames(directory);
 
   return Promise.all(
     names.map(async (name) => {

@@ -61,7 +61,14 @@ export interface OrderStatusHistoryTable {
   changed_at: Timestamp;
 }
 
+export interface SettleMigrationsTable {
+  name: string;
+  checksum: string;
+  applied_at: Timestamp;
+}
+
 export interface Database {
+  settle_migrations: SettleMigrationsTable;
   orders: OrdersTable;
   stripe_events: StripeEventsTable;
   order_status_history: OrderStatusHistoryTable;

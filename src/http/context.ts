@@ -23,7 +23,7 @@ export interface AppDependencies {
   /** Undefined without STRIPE_SECRET_KEY: the modes that call Stripe answer 503. */
   stripe: StripeClient | undefined;
   /** A verified event through the ledger to its order: the webhook's and the reconciler's. */
-  handleStripeEvent: (event: StripeEvent) => Promise<WebhookResult>;
+  handleStripeEvent: (event: StripeEvent, logger?: Logger) => Promise<WebhookResult>;
   logger: Logger;
 }
 

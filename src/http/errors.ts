@@ -10,15 +10,17 @@ import type { Middleware } from 'koa';
 
 import { SettleError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { requestLogger } from './request-log.js';
 
 export function errorMiddleware(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (error) {
+      const log = requestLogger(logger, ctx);
       if (ctx.respond === false || ctx.headerSent) {
         // A stream has started: its status is sent, nothing can be said now.
-        logger.error({ err: error, path: ctx.path }, 'error after response started');
+        log.error({ err: error, path: ctx.path }, 'error after response started');
         return;
       }
 
@@ -29,7 +31,7 @@ export function errorMiddleware(logger: Logger): Middleware {
         }
         ctx.body = { error: { code: error.code, message: error.message } };
         if (error.status >= 500) {
-          logger.warn(
+          log.warn(
             { code: error.code, path: ctx.path, cause: error.cause },
             error.message,
           );
@@ -37,7 +39,7 @@ export function errorMiddleware(logger: Logger): Middleware {
         return;
       }
 
-      logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+      log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
       ctx.status = 500;
       ctx.body = { error: { code: 'internal_error', message: 'internal error' } };
     }

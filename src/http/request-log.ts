@@ -4,7 +4,7 @@
  * which may carry tokens.
  */
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 
 import type { Logger } from '../logger.js';
 
@@ -13,6 +13,8 @@ export function requestLogMiddleware(logger: Logger): Middleware {
     const startedAt = performance.now();
     const requestId = randomUUID();
     ctx.set('X-Request-Id', requestId);
+    // The routes' own lines carry it too (see requestLogger).
+    ctx.state.requestId = requestId;
 
     try {
       await next();
@@ -29,4 +31,10 @@ export function requestLogMiddleware(logger: Logger): Middleware {
       );
     }
   };
+}
+
+/** The logger for a route's lines about this request: with its request id. */
+export function requestLogger(logger: Logger, ctx: Context): Logger {
+  const requestId: unknown = ctx.state.requestId;
+  return typeof requestId === 'string' ? logger.child({ requestId }) : logger;
 }

@@ -53,6 +53,15 @@ export interface OutcomeListenerOptions {
   checkTimeoutMs: number;
   backstopIntervalMs: number;
   logger: Logger;
+  /** For metrics: what the listener saw and did. */
+  observer?: ListenerObserver;
+}
+
+export interface ListenerObserver {
+  notification(kind: 'order' | 'probe' | 'malformed'): void;
+  reconnected(): void;
+  /** Waiters woken with an outcome by one read. */
+  woke(count: number): void;
 }
 
 export interface OutcomeListener {
@@ -121,12 +130,14 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
     readOutcomes: options.readOutcomes,
     retryDelayMs: WAKEUP_RETRY_DELAY_MS,
     logger,
+    ...(options.observer === undefined ? {} : { onWoken: options.observer.woke }),
   });
 
   subscriber.notifications.on(OUTCOME_CHANNEL, (payload: unknown) => {
     const text = typeof payload === 'string' ? payload : undefined;
     const notification = parseNotification(text);
     if (notification === undefined) {
+      options.observer?.notification('malformed');
       logger.warn(
         { payload: text?.slice(0, LOGGED_PAYLOAD_CHARS), bytes: text?.length ?? 0 },
         'ignored malformed notification',
@@ -134,6 +145,7 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
       return;
     }
 
+    options.observer?.notification(notification.kind);
     if (notification.kind === 'probe') {
       probes.get(notification.probeId)?.();
       return;
@@ -166,6 +178,7 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
       return;
     }
     listening = true;
+    options.observer?.reconnected();
     const waitingOrders = waiters.orderIds();
     logger.info(
       { waitingOrders: waitingOrders.length },
@@ -225,9 +238,10 @@ export function createOutcomeListener(options: OutcomeListenerOptions): OutcomeL
       wakeups.close();
 
       subscriber.notifications.removeAllListeners(OUTCOME_CHANNEL);
-      await subscriber.close().catch((error: unknown) => {
-        logger.warn({ err: error }, 'listener close failed');
-      });
+      await subscriber.close().then(
+        () => logger.info('listener closed'),
+        (error: unknown) => logger.warn({ err: error }, 'listener close failed'),
+      );
     },
   };
 }

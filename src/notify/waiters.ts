@@ -54,6 +54,11 @@ export class WaiterRegistry {
     return this.#size;
   }
 
+  /** Orders that have at least one waiter. */
+  get orderCount(): number {
+    return this.#entriesByOrder.size;
+  }
+
   hasWaiters(orderId: string): boolean {
     return this.#entriesByOrder.has(orderId);
   }

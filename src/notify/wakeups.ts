@@ -17,6 +17,8 @@ export interface WakeupOptions {
   readOutcomes: (orderIds: readonly string[]) => Promise<OrderOutcome[]>;
   retryDelayMs: number;
   logger: Logger;
+  /** Called with how many waiters one read woke. */
+  onWoken?: (count: number) => void;
 }
 
 export interface Wakeups {
@@ -58,6 +60,7 @@ export function createWakeups(options: WakeupOptions): Wakeups {
       for (const outcome of outcomes) {
         woken += waiters.resolve(outcome);
       }
+      options.onWoken?.(woken);
       logger.debug({ orders: orderIds.length, woken }, 'wake-up read');
     } catch (error) {
       logger.error({ err: error, orders: orderIds.length }, 'wake-up read failed');

@@ -49,6 +49,7 @@ export async function handleStripeEvent(
   event: StripeEvent,
   options: HandleOptions,
 ): Promise<WebhookResult> {
+  const startedAt = performance.now();
   const intent = await readConfirmedIntent(event, options.confirm);
   const knownOrderId = intent.match.orderId ?? intent.match.subscriptionOrderId;
   const log = options.logger.child({ eventId: event.id, type: event.type });
@@ -71,6 +72,7 @@ export async function handleStripeEvent(
     orderId: result.orderId,
     disposition: result.disposition,
     reason: result.reason,
+    ms: Math.round((performance.now() - startedAt) * 10) / 10,
   };
   if (recorded.duplicate) {
     log.info(fields, 'duplicate event ignored');

@@ -17,7 +17,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ServerResponse } from 'node:http';
-import type { Histogram } from 'prom-client';
 
 import { isDatabaseUnavailable } from '../../db/errors.js';
 import {
@@ -28,6 +27,7 @@ import {
   ValidationError,
 } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../metrics.js';
 import type { Waiter, WaitResult } from '../../notify/waiters.js';
 import { readOrder } from '../../orders/orders.js';
 import type { OrderOutcome } from '../../orders/outcomes.js';
@@ -50,7 +50,8 @@ export function registerOrderEventRoutes(router: Router, deps: RouteDependencies
     const caller = await callerOf(ctx, orderId);
     const lastSeenVersion = parseLastEventId(lastEventIdOf(ctx));
     const seenVersion = lastSeenVersion ?? 0;
-    const log = deps.logger.child({ orderId });
+    // One child logger per stream, with the request's id: it lives as long.
+    const log = deps.logger.child({ requestId: ctx.state.requestId, orderId });
     checkStreamLimits(orderId);
 
     const waiter = waiters.register(orderId, {
@@ -111,8 +112,9 @@ export function registerOrderEventRoutes(router: Router, deps: RouteDependencies
       handedOver = true;
       void deliverWhenSettled(waiter, stream, {
         orderId,
+        openedAt: performance.now(),
         streamTimeoutMs: config.streamTimeoutMs,
-        commitToWrite: deps.metrics.commitToWrite,
+        metrics: deps.metrics,
         log,
       });
     } finally {
@@ -167,8 +169,9 @@ export function registerOrderEventRoutes(router: Router, deps: RouteDependencies
 
 interface Delivery {
   orderId: string;
+  openedAt: number;
   streamTimeoutMs: number;
-  commitToWrite: Histogram;
+  metrics: Pick<Metrics, 'commitToWrite' | 'streamsEnded'>;
   log: Logger;
 }
 
@@ -188,9 +191,21 @@ async function deliverWhenSettled(
       stream.send(message);
     }
     if (result.kind === 'outcome' && result.committingAt !== undefined) {
-      delivery.commitToWrite.observe((performance.now() - result.committingAt) / 1000);
+      delivery.metrics.commitToWrite.observe(
+        (performance.now() - result.committingAt) / 1000,
+      );
     }
-    delivery.log.info({ result: result.kind }, 'stream closed');
+    delivery.metrics.streamsEnded.inc({ result: result.kind });
+    delivery.log.info(
+      {
+        result: result.kind,
+        ...(result.kind === 'outcome'
+          ? { status: result.outcome.status, version: result.outcome.version }
+          : {}),
+        ms: Math.round(performance.now() - delivery.openedAt),
+      },
+      'stream closed',
+    );
   } catch (error) {
     delivery.log.error({ err: error }, 'stream failed');
   } finally {

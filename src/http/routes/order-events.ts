@@ -50,15 +50,17 @@ export function registerOrderEventRoutes(router: Router, deps: RouteDependencies
     const caller = await callerOf(ctx, orderId);
     const lastSeenVersion = parseLastEventId(lastEventIdOf(ctx));
     const seenVersion = lastSeenVersion ?? 0;
-    // One child logger per stream, with the request's id: it lives as long.
-    const log = deps.logger.child({ requestId: ctx.state.requestId, orderId });
+    // Fields, not a child logger: a stream may wait for minutes, and a child
+    // per stream would be kept as long.
+    const logFields: LogFields = { requestId: ctx.state.requestId, orderId };
+    const { logger } = deps;
     checkStreamLimits(orderId);
 
     const waiter = waiters.register(orderId, {
       afterVersion: seenVersion,
       timeoutMs: config.streamTimeoutMs,
-      signal: closeSignalOf(ctx.res),
     });
+    cancelWhenClientLeaves(ctx.res, waiter);
 
     let handedOver = false;
     try {
@@ -85,8 +87,8 @@ export function registerOrderEventRoutes(router: Router, deps: RouteDependencies
           }),
         );
         stream.end();
-        log.info(
-          { status: order.status, version: order.version },
+        logger.info(
+          { ...logFields, status: order.status, version: order.version },
           'stream answered at once',
         );
         return;
@@ -103,7 +105,7 @@ export function registerOrderEventRoutes(router: Router, deps: RouteDependencies
       }
 
       const stream = startStream();
-      log.info({ afterVersion: seenVersion }, 'stream opened');
+      logger.info({ ...logFields, afterVersion: seenVersion }, 'stream opened');
 
       // The wait goes on outside Koa's middleware chain. Awaiting it here
       // would keep the whole chain (its context, closures and promises)
@@ -115,7 +117,8 @@ export function registerOrderEventRoutes(router: Router, deps: RouteDependencies
         openedAt: performance.now(),
         streamTimeoutMs: config.streamTimeoutMs,
         metrics: deps.metrics,
-        log,
+        logger,
+        logFields,
       });
     } finally {
       if (!handedOver) {
@@ -172,7 +175,13 @@ interface Delivery {
   openedAt: number;
   streamTimeoutMs: number;
   metrics: Pick<Metrics, 'commitToWrite' | 'streamsEnded'>;
-  log: Logger;
+  logger: Logger;
+  logFields: LogFields;
+}
+
+interface LogFields {
+  requestId: unknown;
+  orderId: string;
 }
 
 /**
@@ -196,8 +205,9 @@ async function deliverWhenSettled(
       );
     }
     delivery.metrics.streamsEnded.inc({ result: result.kind });
-    delivery.log.info(
+    delivery.logger.info(
       {
+        ...delivery.logFields,
         result: result.kind,
         ...(result.kind === 'outcome'
           ? { status: result.outcome.status, version: result.outcome.version }
@@ -207,7 +217,7 @@ async function deliverWhenSettled(
       'stream closed',
     );
   } catch (error) {
-    delivery.log.error({ err: error }, 'stream failed');
+    delivery.logger.error({ ...delivery.logFields, err: error }, 'stream failed');
   } finally {
     stream.end();
     waiter.cancel();
@@ -239,13 +249,16 @@ function messageFor(result: WaitResult, delivery: Delivery): SseMessage | undefi
 }
 
 /**
- * Aborts when the client's connection closes. A function of its own, so that
- * the listener it leaves on the response holds nothing of the Koa context.
+ * Ends the waiter when the client's connection closes, also when it closed
+ * already (while the token was checked). A function of its own, so that the
+ * listener it leaves on the response holds nothing of the Koa context.
  */
-function closeSignalOf(response: ServerResponse): AbortSignal {
-  const clientGone = new AbortController();
-  response.once('close', () => clientGone.abort());
-  return clientGone.signal;
+function cancelWhenClientLeaves(response: ServerResponse, waiter: Waiter): void {
+  if (response.closed) {
+    waiter.cancel();
+    return;
+  }
+  response.once('close', waiter.cancel);
 }
 
 /**

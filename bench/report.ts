@@ -104,6 +104,7 @@ export function renderReport(results: BenchResults): string {
           'RSS MiB',
           'B/stream',
           'B/added',
+          'heap B/stream',
           'loop p50',
           'loop p99',
         ],
@@ -115,6 +116,7 @@ export function renderReport(results: BenchResults): string {
           row.rssMiB,
           row.bytesPerStream,
           row.marginalBytesPerStream,
+          row.heapBytesPerStream ?? '',
           row.eventLoopP50Ms,
           row.eventLoopP99Ms,
         ]),
@@ -123,6 +125,8 @@ export function renderReport(results: BenchResults): string {
     out.push(
       '  B/stream: RSS over the warmed-up empty process, per stream; ' +
         'B/added: RSS growth per stream since the level before',
+      '  heap B/stream: V8 heap in use over the empty process, per stream ' +
+        '(the JavaScript objects a stream keeps, and garbage not yet collected)',
       '  loop: event-loop delay in ms, sampled every 10 ms (the sampling adds ~10 ms)',
     );
     const top = Math.max(...results.capacity.map((row) => row.streams));

@@ -22,6 +22,8 @@ export interface CapacityRow {
   bytesPerStream: number;
   /** Growth since the level before, per stream added: blind to the baseline's noise. */
   marginalBytesPerStream: number;
+  /** V8 heap in use over the empty process, per stream: live objects and garbage. */
+  heapBytesPerStream: number;
   eventLoopP50Ms: number;
   eventLoopP99Ms: number;
 }
@@ -32,6 +34,8 @@ interface Target {
   createOrders(count: number): Promise<string[]>;
   /** Event-loop delay p50 and p99 since the last call, in milliseconds. */
   eventLoop(): Promise<[number, number]>;
+  /** Bytes of V8 heap in use. */
+  heapUsed(): Promise<number>;
 }
 
 export async function capacity(context: BenchContext): Promise<CapacityRow[]> {
@@ -50,6 +54,9 @@ export async function capacity(context: BenchContext): Promise<CapacityRow[]> {
             sampleOf(text, 'nodejs_eventloop_lag_p50_seconds') * 1000,
             sampleOf(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
           ];
+        },
+        async heapUsed() {
+          return sampleOf(await scrape(settle.url), 'nodejs_heap_size_used_bytes');
         },
       })),
     );
@@ -74,6 +81,12 @@ export async function capacity(context: BenchContext): Promise<CapacityRow[]> {
           };
           return [stats.eventLoopP50Ms, stats.eventLoopP99Ms];
         },
+        async heapUsed() {
+          const stats = (await (await fetch(`${bare.url}/stats`)).json()) as {
+            heapUsedBytes: number;
+          };
+          return stats.heapUsedBytes;
+        },
       })),
     );
   } finally {
@@ -95,6 +108,7 @@ async function measure(context: BenchContext, target: Target): Promise<CapacityR
   await context.streams.call('closeAll');
   await sleep(1000);
   const baseline = await steadyRss(target.process);
+  const baselineHeap = await target.heapUsed();
 
   const rows: CapacityRow[] = [];
   let held = 0;
@@ -114,6 +128,7 @@ async function measure(context: BenchContext, target: Target): Promise<CapacityR
     );
     const [loopP50, loopP99] = await target.eventLoop();
     const rss = await steadyRss(target.process);
+    const heap = await target.heapUsed();
 
     rows.push({
       server: target.name,
@@ -123,6 +138,7 @@ async function measure(context: BenchContext, target: Target): Promise<CapacityR
       rssMiB: round(rss / 2 ** 20, 1),
       bytesPerStream: Math.round((rss - baseline) / held),
       marginalBytesPerStream: Math.round((rss - previous.rss) / (held - previous.held)),
+      heapBytesPerStream: Math.round((heap - baselineHeap) / held),
       eventLoopP50Ms: round(loopP50),
       eventLoopP99Ms: round(loopP99),
     });

@@ -30,6 +30,7 @@ const server = http.createServer((request, response) => {
         streams: open.size,
         eventLoopP50Ms: loopDelay.percentile(50) / 1e6,
         eventLoopP99Ms: loopDelay.percentile(99) / 1e6,
+        heapUsedBytes: process.memoryUsage().heapUsed,
       }),
     );
     loopDelay.reset();

@@ -29,7 +29,7 @@ demo: $(NODE_MODULES)
 
 ## replay FIXTURE=<file> ORDER=<id> [EVENT_ID=evt_…] [AMOUNT=1999 CURRENCY=usd]: one signed event
 replay: $(NODE_MODULES)
-	$(TSX) src/cli/replay.ts $(FIXTURE) $(ORDER) $(if $(EVENT_ID),--event-id $(EVENT_ID)) \
+	@$(TSX) src/cli/replay.ts $(FIXTURE) $(ORDER) $(if $(EVENT_ID),--event-id $(EVENT_ID)) \
 		$(if $(AMOUNT),--amount $(AMOUNT)) $(if $(CURRENCY),--currency $(CURRENCY))
 
 ## token [USER_ID=<id>]: a bearer token for a user, signed with AUTH_JWT_SECRET or the dev secret

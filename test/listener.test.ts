@@ -87,7 +87,7 @@ describe('the listener', () => {
     expect(message?.id).toBe('1');
   });
 
-  it('comes back after its backend is terminated; the stream hears an outcome committed meanwhile', async () => {
+  it('comes back after its backend is killed, and hears what committed meanwhile', async () => {
     const { orderId } = await app().createOrder();
     const stream = await app().openStream(orderId);
     await stream.retryMs;

@@ -219,7 +219,7 @@ describe('what Stripe refuses', () => {
     expect(answer.body.error.message).toContain('resource_missing');
   });
 
-  it("seats on another user's subscription: 404, and Stripe is not asked to change it", async () => {
+  it("seats on another user's subscription: 404, and no change asked of Stripe", async () => {
     stripe.subscriptions.set('sub_standin_victim', {
       priceId: PRICE,
       quantity: 2,

@@ -73,7 +73,8 @@ describe('SIGTERM', () => {
     const row = await sql.query('SELECT status FROM orders WHERE id = $1', [paidOrder]);
     expect(row.rows[0].status).toBe('SUCCEEDED');
     const leftOpen = await sql.query(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'settle%' AND datname = $1",
+      'SELECT count(*)::int AS n FROM pg_stat_activity ' +
+        "WHERE application_name LIKE 'settle%' AND datname = $1",
       [database.name],
     );
     expect(leftOpen.rows[0].n).toBe(0);

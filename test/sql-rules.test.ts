@@ -89,7 +89,8 @@ describe('the notify trigger', () => {
 
   it('sends one for an INSERT straight into an outcome', async () => {
     const inserted = await db.pool.query(
-      "INSERT INTO orders (owner, status, version) VALUES ('sql-test', 'SUCCEEDED', 1) RETURNING id",
+      'INSERT INTO orders (owner, status, version) ' +
+        "VALUES ('sql-test', 'SUCCEEDED', 1) RETURNING id",
     );
 
     const sent = await notificationsFor(inserted.rows[0].id);

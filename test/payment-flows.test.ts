@@ -9,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadFixture } from '../src/stripe/fixtures.js';
 import { startTestSettle, type TestSettle } from './helpers/settle.js';
-import { startStripeStandIn, type StripeStandIn } from './helpers/stripe-stand-in.js';
+import {
+  createStripeOrder,
+  standInConfig,
+  startStripeStandIn,
+  type StripeStandIn,
+} from './helpers/stripe-stand-in.js';
 
 const PRICE = 'price_standin_flow';
 const UNIT_AMOUNT = 900;
@@ -23,11 +28,7 @@ let settle: TestSettle;
 beforeAll(async () => {
   stripe = await startStripeStandIn();
   stripe.prices.set(PRICE, { unitAmount: UNIT_AMOUNT, currency: 'eur' });
-  settle = await startTestSettle({
-    stripeSecretKey: 'sk_test_standin',
-    stripeLivemode: false,
-    stripeApiBase: stripe.url,
-  });
+  settle = await startTestSettle(standInConfig(stripe));
 });
 
 afterAll(async () => {
@@ -53,24 +54,8 @@ async function startOrder(mode: Mode): Promise<StartedOrder> {
       : mode === 'seats'
         ? { mode, subscriptionId: SUBSCRIPTION, priceId: PRICE, quantity: 1 + QUANTITY }
         : { mode, priceId: PRICE, quantity: QUANTITY };
-  const response = await fetch(`${settle.baseUrl}/orders`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...settle.authHeaders },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(201);
-  const { orderId, amount } = (await response.json()) as any;
-  const { rows } = await settle.sql.query(
-    'SELECT stripe_checkout_session_id, stripe_invoice_id FROM orders WHERE id = $1',
-    [orderId],
-  );
-  return {
-    orderId,
-    mode,
-    sessionId: rows[0].stripe_checkout_session_id,
-    invoiceId: rows[0].stripe_invoice_id,
-    amount,
-  };
+  const { orderId, amount, sessionId, invoiceId } = await createStripeOrder(settle, body);
+  return { orderId, mode, sessionId, invoiceId, amount: amount! };
 }
 
 /**

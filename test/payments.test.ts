@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRIPE_API_VERSION } from '../src/stripe/client.js';
 import { loadFixture } from '../src/stripe/fixtures.js';
 import { startTestSettle, type TestSettle, useTestSettle } from './helpers/settle.js';
-import { startStripeStandIn, type StripeStandIn } from './helpers/stripe-stand-in.js';
+import {
+  STAND_IN_SECRET_KEY,
+  standInConfig,
+  startStripeStandIn,
+  type StripeStandIn,
+} from './helpers/stripe-stand-in.js';
 import { TEST_USER } from './helpers/tokens.js';
 
 const PRICE = 'price_standin_seat';
@@ -21,11 +26,7 @@ const withoutKey = useTestSettle();
 beforeAll(async () => {
   stripe = await startStripeStandIn();
   stripe.prices.set(PRICE, { unitAmount: 1200, currency: 'eur' });
-  settle = await startTestSettle({
-    stripeSecretKey: 'sk_test_standin',
-    stripeLivemode: false,
-    stripeApiBase: stripe.url,
-  });
+  settle = await startTestSettle(standInConfig(stripe));
 });
 
 afterAll(async () => {
@@ -306,7 +307,7 @@ describe('when Stripe fails', () => {
     await closed.close();
     const unreachable = await startTestSettle({
       database: settle.database,
-      stripeSecretKey: 'sk_test_standin',
+      stripeSecretKey: STAND_IN_SECRET_KEY,
       stripeApiBase: closed.url,
     });
     try {

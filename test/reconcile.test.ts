@@ -11,11 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aimEventAtOrder } from '../src/stripe/replay.js';
 import { loadFixture } from '../src/stripe/fixtures.js';
 import { startTestSettle, type TestSettle } from './helpers/settle.js';
-import { startStripeStandIn, type StripeStandIn } from './helpers/stripe-stand-in.js';
+import {
+  createStripeOrder,
+  STAND_IN_SECRET_KEY,
+  standInConfig,
+  startStripeStandIn,
+  type StripeStandIn,
+} from './helpers/stripe-stand-in.js';
 
 const PRICE = 'price_standin_reconcile';
 const SUBSCRIPTION = 'sub_standin_reconcile';
-const STRIPE_KEY = 'sk_test_standin';
 
 let stripe: StripeStandIn;
 let settle: TestSettle;
@@ -24,11 +29,7 @@ let verifying: TestSettle;
 beforeAll(async () => {
   stripe = await startStripeStandIn();
   stripe.prices.set(PRICE, { unitAmount: 700, currency: 'eur' });
-  const stripeConfig = {
-    stripeSecretKey: STRIPE_KEY,
-    stripeLivemode: false,
-    stripeApiBase: stripe.url,
-  };
+  const stripeConfig = standInConfig(stripe);
   settle = await startTestSettle({ ...stripeConfig, reconcilePendingAfterMs: 0 });
   verifying = await startTestSettle({
     ...stripeConfig,
@@ -43,23 +44,8 @@ afterAll(async () => {
   await stripe?.close();
 });
 
-async function order(body: Record<string, unknown>) {
-  const response = await fetch(`${settle.baseUrl}/orders`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...settle.authHeaders },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(201);
-  const { orderId } = (await response.json()) as { orderId: string };
-  const { rows } = await settle.sql.query(
-    'SELECT stripe_checkout_session_id, stripe_invoice_id FROM orders WHERE id = $1',
-    [orderId],
-  );
-  return {
-    orderId,
-    sessionId: rows[0].stripe_checkout_session_id as string | null,
-    invoiceId: rows[0].stripe_invoice_id as string | null,
-  };
+function order(body: Record<string, unknown>) {
+  return createStripeOrder(settle, body);
 }
 
 async function status(orderId: string) {
@@ -88,7 +74,7 @@ function runReconcileCommand(): Promise<{ code: number | null; stdout: string }>
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       DATABASE_URL: settle.database.url,
-      STRIPE_SECRET_KEY: STRIPE_KEY,
+      STRIPE_SECRET_KEY: STAND_IN_SECRET_KEY,
       STRIPE_API_BASE: stripe.url,
       RECONCILE_PENDING_AFTER_MS: String(3_600_000),
     },

@@ -34,9 +34,7 @@ export interface TestSettle {
   /** `Authorization` for the test user, who owns what createOrder creates. */
   readonly authHeaders: Record<string, string>;
   readonly token: string;
-  createOrder(
-    body?: Record<string, unknown>,
-  ): Promise<{ orderId: string; version: number; waitToken: string }>;
+  createOrder(body?: Record<string, unknown>): Promise<CreatedOrder>;
   openStream(orderId: string, headers?: Record<string, string>): Promise<OpenStream>;
   /** Replays a fixture aimed at the order; resolves with the HTTP answer. */
   sendFixture(
@@ -49,6 +47,14 @@ export interface TestSettle {
   /** Fails unless every waiter has gone: nothing may outlive its stream. */
   expectNoWaiters(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The parts of POST /orders' answer the tests read. */
+export interface CreatedOrder {
+  orderId: string;
+  version: number;
+  waitToken: string;
+  amount: number | null;
 }
 
 export interface TestSettleOptions extends Partial<Config> {
@@ -130,11 +136,7 @@ export async function startTestSettle(
         body: JSON.stringify(body),
       });
       expect(response.status).toBe(201);
-      return (await response.json()) as {
-        orderId: string;
-        version: number;
-        waitToken: string;
-      };
+      return (await response.json()) as CreatedOrder;
     },
 
     async openStream(orderId, headers = {}) {

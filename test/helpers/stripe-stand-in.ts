@@ -7,7 +7,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import type { Config } from '../../src/config.js';
 import { loadFixture } from '../../src/stripe/fixtures.js';
+import type { TestSettle } from './settle.js';
 import { TEST_USER } from './tokens.js';
 
 export interface RecordedRequest {
@@ -266,4 +268,30 @@ function missing(message: string): [number, unknown] {
 function reply(response: http.ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'Content-Type': 'application/json' });
   response.end(JSON.stringify(body));
+}
+
+/** The secret key settle gets in tests that talk to the stand-in. */
+export const STAND_IN_SECRET_KEY = 'sk_test_standin';
+
+/** What makes a settle call this stand-in with a test-mode key. */
+export function standInConfig(standIn: StripeStandIn): Partial<Config> {
+  return {
+    stripeSecretKey: STAND_IN_SECRET_KEY,
+    stripeLivemode: false,
+    stripeApiBase: standIn.url,
+  };
+}
+
+/** POST /orders in a mode that calls Stripe, and the Stripe ids settle stored. */
+export async function createStripeOrder(app: TestSettle, body: Record<string, unknown>) {
+  const created = await app.createOrder(body);
+  const { rows } = await app.sql.query(
+    'SELECT stripe_checkout_session_id, stripe_invoice_id FROM orders WHERE id = $1',
+    [created.orderId],
+  );
+  return {
+    ...created,
+    sessionId: rows[0].stripe_checkout_session_id as string | null,
+    invoiceId: rows[0].stripe_invoice_id as string | null,
+  };
 }
